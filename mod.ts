@@ -1,0 +1,28 @@
+/**
+ * llmtrace: vLLM's OpenTelemetry request tracing for fetch-style runtimes
+ * (Deno, Bun, Node, Cloudflare workerd). Wrap a `Deno.serve`/`Bun.serve`
+ * handler and an upstream `fetch`, and get one trace per LLM request with
+ * GenAI attributes (model, tokens, time to first token, queue, decode), streams
+ * included, exported as OTLP http/protobuf with `fetch`.
+ *
+ * @example Trace an OpenAI-compatible server
+ * ```ts
+ * import { initTracer, traceHandler } from "@llmtrace/otel";
+ *
+ * await initTracer("my.llm.server"); // OTEL_EXPORTER_OTLP_ENDPOINT or localhost:4318
+ * Deno.serve(traceHandler(async (req) => {
+ *   const body = await req.json();
+ *   return Response.json({ model: body.model, choices: [] });
+ * }));
+ * ```
+ *
+ * @module
+ */
+export * from "./src/attributes.ts";
+export * from "./src/headers.ts";
+export * from "./src/propagation.ts";
+export * from "./src/context.ts";
+export * from "./src/provider.ts";
+export * from "./src/instrument.ts";
+export * from "./src/env.ts";
+export type { TimeInput } from "./src/time.ts";

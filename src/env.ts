@@ -1,0 +1,125 @@
+/**
+ * Trace context into worker processes through the environment: `traceEnv`
+ * (the safe way) and vLLM's `propagateTraceToEnv`.
+ *
+ * @module
+ */
+import { type Context, trace } from "@opentelemetry/api";
+import { TRACE_HEADERS } from "./attributes.ts";
+import { getSmartContext } from "./context.ts";
+import { describe } from "./exporter_config.ts";
+import { formatTraceHeaders } from "./propagation.ts";
+import { _currentEndpoint } from "./provider.ts";
+import { runtime } from "./runtime/detect.ts";
+
+/**
+ * The environment variables that hand a trace to a child process:
+ * `traceparent` (and `tracestate`) for the given context, and
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` when tracing is initialized, so the
+ * child's `initWorkerTracer` exports to the same place.
+ *
+ * Pass them explicitly to the child (`Deno.Command`, `Bun.spawn`,
+ * `child_process.spawn`, `new Worker(..., { env })`). Unlike
+ * {@link propagateTraceToEnv}, this never touches the process's own
+ * environment, so concurrent requests cannot see each other's trace.
+ *
+ * @param ctx The context whose span becomes the child's parent; by default
+ * {@link getSmartContext}.
+ * @returns A plain object of variables (empty when there is no valid span).
+ *
+ * @example
+ * ```ts
+ * import { contextOf, traceEnv } from "@llmtrace/otel";
+ *
+ * async function handler(req: Request): Promise<Response> {
+ *   const child = new Deno.Command("deno", {
+ *     args: ["run", "worker.ts"],
+ *     env: traceEnv(contextOf(req)),
+ *   });
+ *   const { code } = await child.output();
+ *   return new Response(`worker exited with ${code}`);
+ * }
+ * ```
+ */
+export function traceEnv(ctx?: Context): Record<string, string> {
+  if (
+    ctx !== undefined && (ctx === null || typeof ctx.getValue !== "function")
+  ) {
+    throw new TypeError(
+      `traceEnv(ctx): ctx must be an OpenTelemetry Context, got ${
+        describe(ctx)
+      }`,
+    );
+  }
+  const out: Record<string, string> = {};
+  const sc = trace.getSpanContext(ctx ?? getSmartContext());
+  const headers = formatTraceHeaders(sc);
+  if (headers) {
+    out.traceparent = headers.traceparent;
+    if (headers.tracestate) out.tracestate = headers.tracestate;
+  }
+  const endpoint = _currentEndpoint();
+  if (endpoint) out.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = endpoint;
+  return out;
+}
+
+/**
+ * vLLM's `propagate_trace_to_env`: writes `traceparent`/`tracestate` for the
+ * current (or given) context into this process's environment (`Deno.env`,
+ * `Bun.env` or `process.env`), runs `fn`, and restores the previous values,
+ * also when `fn` throws or its promise rejects. Children spawned inside `fn`
+ * without an explicit `env` inherit the trace.
+ *
+ * The environment is global to the process: while an async `fn` awaits,
+ * another request's `propagateTraceToEnv` can overwrite the values, and the
+ * child spawned then joins the wrong trace. Under concurrency pass
+ * {@link traceEnv} to the spawn call instead. Where the runtime forbids env
+ * writes (Deno without `--allow-env`), `fn` simply runs.
+ *
+ * @param fn The function to run with the trace in the environment.
+ * @param ctx The context to propagate; by default {@link getSmartContext}.
+ * @returns What `fn` returns.
+ *
+ * @example
+ * ```ts
+ * import { propagateTraceToEnv } from "@llmtrace/otel";
+ *
+ * const code = await propagateTraceToEnv(async () => {
+ *   const { code } = await new Deno.Command("deno", { args: ["--version"] }).output();
+ *   return code;
+ * });
+ * ```
+ */
+export function propagateTraceToEnv<R>(fn: () => R, ctx?: Context): R {
+  if (typeof fn !== "function") {
+    throw new TypeError(
+      `propagateTraceToEnv(fn): fn must be a function, got ${describe(fn)}`,
+    );
+  }
+  const rt = runtime();
+  const vars = traceEnv(ctx);
+  const saved = TRACE_HEADERS.map((k) => [k, rt.getEnv(k)] as const);
+  let wrote = true;
+  for (const k of TRACE_HEADERS) {
+    wrote = rt.setEnv(k, vars[k]) && wrote;
+  }
+  const restore = () => {
+    if (!wrote) return;
+    for (const [k, v] of saved) rt.setEnv(k, v);
+  };
+  let result: R;
+  try {
+    result = fn();
+  } catch (e) {
+    restore();
+    throw e;
+  }
+  if (
+    result !== null && typeof result === "object" &&
+    typeof (result as { then?: unknown }).then === "function"
+  ) {
+    return Promise.resolve(result).finally(restore) as R;
+  }
+  restore();
+  return result;
+}

@@ -1,0 +1,425 @@
+/**
+ * vLLM's `@instrument` and `instrument_manual`: a span around a function call
+ * (sync, async, or a whole async/sync generator iteration), and a span with
+ * explicit timestamps.
+ *
+ * @module
+ */
+import {
+  type Attributes,
+  type AttributeValue,
+  type Context,
+  context,
+  type Link,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
+import { SpanAttributes } from "./attributes.ts";
+import { getSmartContext } from "./context.ts";
+import { describe } from "./exporter_config.ts";
+import { _tracer } from "./provider.ts";
+import { compareHrTime, type TimeInput, toHrTime } from "./time.ts";
+
+function isPrimitive(v: unknown): v is string | number | boolean {
+  return typeof v === "string" || typeof v === "boolean" ||
+    (typeof v === "number" && !Number.isNaN(v));
+}
+
+/**
+ * Keeps the attribute values OpenTelemetry can carry (strings, numbers,
+ * booleans and homogeneous arrays of them); `bigint` becomes a number when
+ * safe. Objects, functions, `NaN`, `null` and mixed arrays are dropped: a
+ * documented drop, never an error inside a request.
+ *
+ * @param attrs Candidate attributes.
+ * @returns The attributes that can be recorded.
+ *
+ * @example
+ * ```ts
+ * import { sanitizeAttributes } from "@llmtrace/otel";
+ *
+ * console.log(sanitizeAttributes({ a: 1, b: { x: 1 }, c: () => 1 })); // { a: 1 }
+ * ```
+ */
+export function sanitizeAttributes(attrs: unknown): Attributes {
+  const out: Attributes = {};
+  if (attrs === null || typeof attrs !== "object" || Array.isArray(attrs)) {
+    return out;
+  }
+  for (const [k, v] of Object.entries(attrs as Record<string, unknown>)) {
+    if (isPrimitive(v)) out[k] = v;
+    else if (typeof v === "bigint") {
+      if (
+        v <= BigInt(Number.MAX_SAFE_INTEGER) &&
+        v >= -BigInt(Number.MAX_SAFE_INTEGER)
+      ) {
+        out[k] = Number(v);
+      }
+    } else if (Array.isArray(v) && v.length <= 1024) {
+      const t = typeof v[0];
+      if (v.every((x) => isPrimitive(x) && typeof x === t)) {
+        out[k] = v as AttributeValue;
+      }
+    }
+  }
+  return out;
+}
+
+/** Options of {@link instrument}. */
+export interface InstrumentOptions {
+  /** The span name. @default the function's name */
+  spanName?: string;
+  /** Extra attributes; they override the `code.*` ones. */
+  attributes?: Attributes;
+  /** Record a thrown error as an exception event (status is ERROR either way). @default true */
+  recordException?: boolean;
+  /** The span kind. @default SpanKind.INTERNAL */
+  kind?: SpanKind;
+  /**
+   * The parent, fixed or per call (receives the call's arguments). Unset
+   * means {@link getSmartContext} at each call.
+   */
+  context?: Context | ((...args: never[]) => Context | undefined);
+  /** `code.namespace` and the instrumentation scope. @default the caller's module file name */
+  namespace?: string;
+}
+
+interface CallerSite {
+  file?: string;
+  line?: string;
+}
+
+function callerSite(): CallerSite {
+  const stack = new Error().stack?.split("\n") ?? [];
+  // [0] "Error", [1] callerSite, [2] instrument, [3] the caller of instrument
+  const frame = stack[3] ?? "";
+  const m = frame.match(
+    /\(?((?:file|https?|jsr|npm):\/\/?[^\s)]+|\/[^\s):]+[^\s)]*):(\d+):\d+\)?\s*$/,
+  );
+  if (!m) return {};
+  return { file: m[1], line: m[2] };
+}
+
+function moduleName(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const base = file.split(/[\\/]/).pop() ?? file;
+  return base.replace(/\.[cm]?[jt]sx?$/, "") || undefined;
+}
+
+function isAsyncGeneratorObject(v: unknown): v is AsyncGenerator {
+  return typeof v === "object" && v !== null &&
+    Object.prototype.toString.call(v) === "[object AsyncGenerator]";
+}
+
+function isGeneratorObject(v: unknown): v is Generator {
+  return typeof v === "object" && v !== null &&
+    Object.prototype.toString.call(v) === "[object Generator]";
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === "object" || typeof v === "function") && v !== null &&
+    typeof (v as { then?: unknown }).then === "function";
+}
+
+function fail(span: Span, err: unknown, record: boolean): void {
+  if (record) {
+    span.recordException(
+      err instanceof Error ? err : { message: String(err), name: "Error" },
+    );
+  }
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: err instanceof Error ? err.message : String(err),
+  });
+  span.setAttribute(
+    "error.type",
+    err instanceof Error ? err.name || "Error" : typeof err,
+  );
+}
+
+function wrapAsyncGenerator<T, R, N>(
+  gen: AsyncGenerator<T, R, N>,
+  span: Span,
+  ctx: Context,
+  record: boolean,
+): AsyncGenerator<T, R, N> {
+  let ended = false;
+  const end = () => {
+    if (!ended) {
+      ended = true;
+      span.end();
+    }
+  };
+  const step = async (
+    op: () => Promise<IteratorResult<T, R>>,
+  ): Promise<IteratorResult<T, R>> => {
+    if (ended) return await op();
+    try {
+      const r = await context.with(ctx, op);
+      if (r.done) end();
+      return r;
+    } catch (e) {
+      fail(span, e, record);
+      end();
+      throw e;
+    }
+  };
+  // Inherit the generator's prototype so helpers and `toString` still work;
+  // own next/return/throw shadow the originals.
+  const wrapped = Object.create(Object.getPrototypeOf(gen)) as AsyncGenerator<
+    T,
+    R,
+    N
+  >;
+  Object.defineProperties(wrapped, {
+    next: { value: (...a: [] | [N]) => step(() => gen.next(...a)) },
+    return: { value: (v: R | PromiseLike<R>) => step(() => gen.return(v)) },
+    throw: { value: (e: unknown) => step(() => gen.throw(e)) },
+  });
+  return wrapped;
+}
+
+function wrapGenerator<T, R, N>(
+  gen: Generator<T, R, N>,
+  span: Span,
+  ctx: Context,
+  record: boolean,
+): Generator<T, R, N> {
+  let ended = false;
+  const end = () => {
+    if (!ended) {
+      ended = true;
+      span.end();
+    }
+  };
+  const step = (op: () => IteratorResult<T, R>): IteratorResult<T, R> => {
+    if (ended) return op();
+    try {
+      const r = context.with(ctx, op);
+      if (r.done) end();
+      return r;
+    } catch (e) {
+      fail(span, e, record);
+      end();
+      throw e;
+    }
+  };
+  const wrapped = Object.create(Object.getPrototypeOf(gen)) as Generator<
+    T,
+    R,
+    N
+  >;
+  Object.defineProperties(wrapped, {
+    next: { value: (...a: [] | [N]) => step(() => gen.next(...a)) },
+    return: { value: (v: R) => step(() => gen.return(v)) },
+    throw: { value: (e: unknown) => step(() => gen.throw(e)) },
+  });
+  return wrapped;
+}
+
+/**
+ * Wraps a function so every call runs in a span, as vLLM's `@instrument`.
+ * Works for sync functions, async functions and functions returning a
+ * generator or async generator: for those, the span covers the whole
+ * iteration (vLLM ends it when the generator object is created). A thrown
+ * error or rejected promise sets ERROR status (and an exception event unless
+ * `recordException` is false) and is re-thrown.
+ *
+ * Attributes: `code.function` (the function's name), `code.namespace` (the
+ * calling module), `code.filepath` and `code.lineno` (where `instrument` was
+ * called; a string, as vLLM sets it), then `options.attributes`.
+ *
+ * The parent is `options.context`, else {@link getSmartContext} at each call.
+ * While the function runs synchronously its span is the active one, so nested
+ * instrumented calls become children when a context manager is registered
+ * (`initTracer` registers the web SDK's `StackContextManager`).
+ *
+ * @param fn The function to wrap.
+ * @param options See {@link InstrumentOptions}.
+ * @returns A function with the same signature.
+ * @throws {TypeError} when `fn` is not a function.
+ *
+ * @example
+ * ```ts
+ * import { instrument } from "@llmtrace/otel";
+ *
+ * const loadWeights = instrument(async function loadWeights(path: string) {
+ *   return path.length;
+ * }, { spanName: "Load weights" });
+ * await loadWeights("/models/opt-125m");
+ *
+ * const tokens = instrument(async function* decode() {
+ *   yield "Hello";
+ *   yield " world";
+ * });
+ * for await (const t of tokens()) console.log(t);
+ * ```
+ */
+export function instrument<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options: InstrumentOptions = {},
+): (...args: A) => R {
+  if (typeof fn !== "function") {
+    throw new TypeError(
+      `instrument(fn): fn must be a function, got ${describe(fn)}`,
+    );
+  }
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `instrument(fn, options): options must be an object, got ${
+        describe(options)
+      }`,
+    );
+  }
+  if (options.spanName !== undefined && typeof options.spanName !== "string") {
+    throw new TypeError(
+      `options.spanName must be a string, got ${describe(options.spanName)}`,
+    );
+  }
+  const site = callerSite();
+  const namespace = options.namespace ?? moduleName(site.file) ?? "llmtrace";
+  const attrs: Attributes = {
+    [SpanAttributes.CODE_FUNCTION]: fn.name || "anonymous",
+  };
+  attrs[SpanAttributes.CODE_NAMESPACE] = namespace;
+  if (site.file) attrs[SpanAttributes.CODE_FILEPATH] = site.file;
+  if (site.line) attrs[SpanAttributes.CODE_LINENO] = site.line;
+  Object.assign(attrs, sanitizeAttributes(options.attributes));
+  const name = options.spanName || fn.name || "anonymous";
+  const record = options.recordException !== false;
+  const kind = options.kind ?? SpanKind.INTERNAL;
+  const parentOption = options.context;
+  let tracer: Tracer | undefined;
+
+  const wrapped = function (this: unknown, ...args: A): R {
+    let parent: Context | undefined;
+    try {
+      parent = typeof parentOption === "function"
+        ? (parentOption as unknown as (...a: A) => Context | undefined)(...args)
+        : parentOption;
+    } catch {
+      parent = undefined;
+    }
+    parent ??= getSmartContext();
+    tracer = _tracer(namespace, undefined);
+    const span = tracer.startSpan(name, { kind, attributes: attrs }, parent);
+    const ctx = trace.setSpan(parent, span);
+    let result: R;
+    try {
+      result = context.with(ctx, () => fn.apply(this, args));
+    } catch (e) {
+      fail(span, e, record);
+      span.end();
+      throw e;
+    }
+    if (isAsyncGeneratorObject(result)) {
+      return wrapAsyncGenerator(result, span, ctx, record) as R;
+    }
+    if (isGeneratorObject(result)) {
+      return wrapGenerator(result, span, ctx, record) as R;
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (v) => {
+          span.end();
+          return v;
+        },
+        (e) => {
+          fail(span, e, record);
+          span.end();
+          throw e;
+        },
+      ) as R;
+    }
+    span.end();
+    return result;
+  };
+  Object.defineProperty(wrapped, "name", { value: fn.name });
+  return wrapped;
+}
+
+/** Arguments of {@link manualInstrument}. */
+export interface ManualInstrumentOptions {
+  /** The span name. */
+  spanName: string;
+  /** When the span started: epoch ms (`number`), `Date`, or epoch ns (`bigint`). */
+  startTime: TimeInput;
+  /** When it ended; now when omitted. Must not be before `startTime`. */
+  endTime?: TimeInput;
+  /** Span attributes; values that are objects or functions are dropped. */
+  attributes?: Attributes | Record<string, unknown>;
+  /** The parent; {@link getSmartContext} when omitted. */
+  context?: Context;
+  /** The span kind. @default SpanKind.INTERNAL */
+  kind?: SpanKind;
+  /** Links to other spans. */
+  links?: Link[];
+  /** An error: recorded as an exception event with ERROR status. */
+  error?: unknown;
+}
+
+/**
+ * Creates and ends one span with explicit timestamps, as vLLM's
+ * `instrument_manual`, plus `error` (vLLM PR #32162) and the span context as
+ * the result so later spans can be parented to it.
+ *
+ * @param options See {@link ManualInstrumentOptions}.
+ * @returns The new span's context.
+ * @throws {TypeError} for a missing name or a time of the wrong type.
+ * @throws {RangeError} for a non-finite time or an end before the start.
+ *
+ * @example
+ * ```ts
+ * import { manualInstrument } from "@llmtrace/otel";
+ *
+ * const start = Date.now() - 1200;
+ * manualInstrument({
+ *   spanName: "Dynamo bytecode transform",
+ *   startTime: start,
+ *   endTime: new Date(start + 1200),
+ *   attributes: { "dynamo.time_seconds": 1.2 },
+ * });
+ * ```
+ */
+export function manualInstrument(
+  options: ManualInstrumentOptions,
+): SpanContext {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `manualInstrument(options): options must be an object, got ${
+        describe(options)
+      }`,
+    );
+  }
+  const { spanName } = options;
+  if (typeof spanName !== "string" || spanName === "") {
+    throw new TypeError(
+      `options.spanName must be a non-empty string, got ${describe(spanName)}`,
+    );
+  }
+  const start = toHrTime(options.startTime, "options.startTime");
+  const end = options.endTime === undefined
+    ? undefined
+    : toHrTime(options.endTime, "options.endTime");
+  if (end && compareHrTime(end, start) < 0) {
+    throw new RangeError(
+      `options.endTime (${
+        describe(options.endTime)
+      }) is before options.startTime (${describe(options.startTime)})`,
+    );
+  }
+  const parent = options.context ?? getSmartContext();
+  const span = _tracer().startSpan(spanName, {
+    kind: options.kind ?? SpanKind.INTERNAL,
+    startTime: start,
+    attributes: sanitizeAttributes(options.attributes),
+    links: options.links,
+  }, parent);
+  if (options.error !== undefined) fail(span, options.error, true);
+  span.end(end);
+  return span.spanContext();
+}

@@ -1,0 +1,28 @@
+import type { RuntimeAdapter } from "./types.ts";
+import { nodeAdapter } from "./node.ts";
+
+interface BunLike {
+  version: string;
+  env: Record<string, string | undefined>;
+}
+interface ProcessLike {
+  pid?: number;
+  env: Record<string, string | undefined>;
+  on?(event: string, fn: () => void): void;
+  off?(event: string, fn: () => void): void;
+}
+
+/** The Bun adapter: `Bun.env` (the same object as `process.env`), `beforeExit`. */
+export function bunAdapter(bun: BunLike, proc: ProcessLike): RuntimeAdapter {
+  return nodeAdapter(
+    {
+      ...proc,
+      env: bun.env,
+      on: proc.on?.bind(proc),
+      off: proc.off?.bind(proc),
+      pid: proc.pid,
+    },
+    "bun",
+    bun.version,
+  );
+}

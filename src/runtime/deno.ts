@@ -1,0 +1,79 @@
+import type { RuntimeAdapter } from "./types.ts";
+
+interface DenoPermissions {
+  querySync(d: { name: "env"; variable?: string }): { state: string };
+}
+interface DenoLike {
+  version: { deno: string };
+  pid: number;
+  env: {
+    get(name: string): string | undefined;
+    set(name: string, value: string): void;
+    delete(name: string): void;
+  };
+  permissions: DenoPermissions;
+}
+
+function envAllowed(deno: DenoLike, variable?: string): boolean {
+  try {
+    const q = variable === undefined ? { name: "env" as const } : {
+      name: "env" as const,
+      variable,
+    };
+    return deno.permissions.querySync(q).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** The Deno adapter: `Deno.env` behind permission checks, `unload` for exit. */
+export function denoAdapter(deno: DenoLike): RuntimeAdapter {
+  return {
+    name: "deno",
+    version: deno.version?.deno,
+    pid: () => deno.pid,
+    getEnv(name) {
+      if (!envAllowed(deno, name)) return undefined;
+      try {
+        return deno.env.get(name);
+      } catch {
+        return undefined;
+      }
+    },
+    setEnv(name, value) {
+      if (!envAllowed(deno, name)) return false;
+      try {
+        if (value === undefined) deno.env.delete(name);
+        else deno.env.set(name, value);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    envReadable: () => envAllowed(deno),
+    onExit(fn) {
+      // `beforeunload` fires when the event loop runs dry; the work `fn`
+      // schedules (the export's fetch) keeps the process alive until it ends.
+      let ran = false;
+      const listener = () => {
+        if (ran) return;
+        ran = true;
+        void fn();
+      };
+      globalThis.addEventListener("beforeunload", listener);
+      return () => globalThis.removeEventListener("beforeunload", listener);
+    },
+    withSafeProcessEnv(fn) {
+      if (envAllowed(deno)) return fn();
+      const proc = (globalThis as { process?: { env: unknown } }).process;
+      if (!proc) return fn();
+      const saved = proc.env;
+      try {
+        proc.env = {};
+        return fn();
+      } finally {
+        proc.env = saved;
+      }
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The small surface each runtime adapter implements. The core of llmtrace never
+ * branches on the runtime; it asks the adapter chosen once by `detect.ts`.
+ *
+ * @module
+ */
+
+/** What llmtrace needs from the runtime it runs on. */
+export interface RuntimeAdapter {
+  /** `process.runtime.name`: "deno", "bun", "node" or "workerd"/"web". */
+  readonly name: string;
+  /** `process.runtime.version`, when the runtime tells. */
+  readonly version: string | undefined;
+  /** The process id, when the runtime has processes. */
+  pid(): number | undefined;
+  /**
+   * Reads an environment variable. Never throws and never prompts: without
+   * permission (Deno without `--allow-env`) it returns `undefined`.
+   */
+  getEnv(name: string): string | undefined;
+  /**
+   * Writes (or, with `undefined`, removes) an environment variable. Returns
+   * false instead of throwing where the runtime forbids it.
+   */
+  setEnv(name: string, value: string | undefined): boolean;
+  /** Whether every environment variable may be read without a prompt. */
+  envReadable(): boolean;
+  /**
+   * Registers `fn` to run once when the process is about to exit normally
+   * (Deno `unload`, Bun/Node `beforeExit`). Returns a function that removes it.
+   */
+  onExit(fn: () => Promise<void> | void): () => void;
+  /**
+   * Runs `fn` with the runtime's global `process.env` made safe for the
+   * OpenTelemetry SDK to read (it reads `process.env` directly, which throws in
+   * Deno without `--allow-env`).
+   */
+  withSafeProcessEnv<T>(fn: () => T): T;
+}

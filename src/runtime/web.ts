@@ -1,0 +1,23 @@
+import type { RuntimeAdapter } from "./types.ts";
+
+/**
+ * The adapter for runtimes without processes or an environment (Cloudflare
+ * workerd, browsers): no env, no pid, no exit hook; flush with `waitUntil`.
+ */
+export function webAdapter(name = "web", version?: string): RuntimeAdapter {
+  const env = new Map<string, string>();
+  return {
+    name,
+    version,
+    pid: () => undefined,
+    getEnv: (key) => env.get(key),
+    setEnv(key, value) {
+      if (value === undefined) env.delete(key);
+      else env.set(key, value);
+      return true;
+    },
+    envReadable: () => true,
+    onExit: () => () => {},
+    withSafeProcessEnv: (fn) => fn(),
+  };
+}

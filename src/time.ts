@@ -1,0 +1,80 @@
+/**
+ * Explicit timestamps: epoch milliseconds as `number`, `Date`, or epoch
+ * nanoseconds as `bigint`, checked and turned into OpenTelemetry `HrTime`.
+ *
+ * @module
+ */
+import type { HrTime } from "@opentelemetry/api";
+import { describe } from "./exporter_config.ts";
+
+/**
+ * A point in time: epoch milliseconds (`number`, fractions allowed), a `Date`,
+ * or epoch nanoseconds (`bigint`).
+ */
+export type TimeInput = number | Date | bigint;
+
+/**
+ * Converts a {@link TimeInput} to `HrTime` (`[seconds, nanoseconds]`).
+ *
+ * @param value The time.
+ * @param name The argument's name, for the error message.
+ * @throws {TypeError} for a value of another type.
+ * @throws {RangeError} for a non-finite or negative time or an invalid Date.
+ */
+export function toHrTime(value: unknown, name: string): HrTime {
+  if (typeof value === "bigint") {
+    if (value < 0n) {
+      throw new RangeError(
+        `${name} must be a non-negative epoch time in nanoseconds, got ${value}n`,
+      );
+    }
+    return [Number(value / 1_000_000_000n), Number(value % 1_000_000_000n)];
+  }
+  let ms: number;
+  if (typeof value === "number") ms = value;
+  else if (value instanceof Date) ms = value.getTime();
+  else {
+    throw new TypeError(
+      `${name} must be epoch milliseconds (number), a Date, or epoch ` +
+        `nanoseconds (bigint), got ${describe(value)}`,
+    );
+  }
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(
+      `${name} must be a finite, non-negative epoch time, got ${
+        describe(value)
+      }`,
+    );
+  }
+  const seconds = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - seconds * 1000) * 1e6);
+  if (nanos >= 1e9) nanos = 1e9 - 1;
+  return [seconds, nanos];
+}
+
+/** Compares two HrTimes: negative when `a` is before `b`. */
+export function compareHrTime(a: HrTime, b: HrTime): number {
+  return a[0] !== b[0] ? a[0] - b[0] : a[1] - b[1];
+}
+
+/** Adds `seconds` (may be fractional) to an HrTime. */
+export function addSeconds(t: HrTime, seconds: number): HrTime {
+  const whole = Math.floor(seconds);
+  let s = t[0] + whole;
+  let ns = t[1] + Math.round((seconds - whole) * 1e9);
+  while (ns >= 1e9) {
+    s++;
+    ns -= 1e9;
+  }
+  return [s, ns];
+}
+
+/** The current wall-clock time as HrTime, with sub-millisecond precision. */
+export function nowHrTime(): HrTime {
+  const ms = performance.timeOrigin + performance.now();
+  const seconds = Math.floor(ms / 1000);
+  return [
+    seconds,
+    Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6)),
+  ];
+}
