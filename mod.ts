@@ -26,3 +26,4 @@ export * from "./src/provider.ts";
 export * from "./src/instrument.ts";
 export * from "./src/env.ts";
 export type { TimeInput } from "./src/time.ts";
+export * from "./src/serve.ts";

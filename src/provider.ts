@@ -9,6 +9,7 @@ import {
   context,
   type ContextManager,
   propagation,
+  ProxyTracerProvider,
   trace,
   type Tracer,
 } from "@opentelemetry/api";
@@ -435,6 +436,20 @@ export function _tracer(
   return state
     ? state.provider.getTracer(name, version)
     : trace.getTracer(name, version);
+}
+
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether spans would be recorded anywhere: llmtrace's provider runs, or some
+ * other provider (a user's SDK, Deno's built-in telemetry) is registered
+ * globally. When false, wrappers skip all tracing work. @internal
+ */
+export function _tracingActive(): boolean {
+  if (state) return true;
+  const global = trace.getTracerProvider() as Partial<ProxyTracerProvider>;
+  return typeof global.getDelegate !== "function" ||
+    global.getDelegate() !== NOOP_PROVIDER;
 }
 
 /** The endpoint the running provider exports to, if any. @internal */

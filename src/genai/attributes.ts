@@ -1,0 +1,103 @@
+/**
+ * Maps what was read from OpenAI-compatible traffic to span attributes, in
+ * the chosen semantic-convention mode: vLLM's legacy names plus the current
+ * GenAI names (`"dual"`), or the current names only (`"latest"`).
+ *
+ * @module
+ */
+import type { Attributes } from "@opentelemetry/api";
+import { type SemconvMode, SpanAttributes as A } from "../attributes.ts";
+import type { GenAIRequestInfo, GenAIResponseInfo } from "./openai.ts";
+
+const MAX_CONTENT_CHARS = 16_384;
+
+function truncate(s: string): string {
+  return s.length > MAX_CONTENT_CHARS ? s.slice(0, MAX_CONTENT_CHARS) + "…" : s;
+}
+
+/** Attributes describing an OpenAI-compatible request. */
+export function requestAttributes(
+  info: GenAIRequestInfo,
+  mode: SemconvMode,
+  captureContent: boolean,
+): Attributes {
+  const out: Attributes = {};
+  if (info.operation) out[A.GEN_AI_OPERATION_NAME] = info.operation;
+  if (info.model !== undefined) out[A.GEN_AI_REQUEST_MODEL] = info.model;
+  if (info.maxTokens !== undefined) {
+    out[A.GEN_AI_REQUEST_MAX_TOKENS] = info.maxTokens;
+  }
+  if (info.temperature !== undefined) {
+    out[A.GEN_AI_REQUEST_TEMPERATURE] = info.temperature;
+  }
+  if (info.topP !== undefined) out[A.GEN_AI_REQUEST_TOP_P] = info.topP;
+  if (info.topK !== undefined) out[A.GEN_AI_REQUEST_TOP_K] = info.topK;
+  if (info.n !== undefined) {
+    out[A.GEN_AI_REQUEST_CHOICE_COUNT] = info.n;
+    if (mode === "dual") out[A.GEN_AI_REQUEST_N] = info.n;
+  }
+  if (info.stream !== undefined) out[A.GEN_AI_REQUEST_STREAM] = info.stream;
+  if (info.seed !== undefined) out[A.GEN_AI_REQUEST_SEED] = info.seed;
+  if (info.stop !== undefined) out[A.GEN_AI_REQUEST_STOP_SEQUENCES] = info.stop;
+  if (info.frequencyPenalty !== undefined) {
+    out[A.GEN_AI_REQUEST_FREQUENCY_PENALTY] = info.frequencyPenalty;
+  }
+  if (info.presencePenalty !== undefined) {
+    out[A.GEN_AI_REQUEST_PRESENCE_PENALTY] = info.presencePenalty;
+  }
+  if (captureContent) {
+    const content = info.messages ?? info.prompt;
+    if (content !== undefined) {
+      try {
+        out[A.GEN_AI_INPUT_MESSAGES] = truncate(JSON.stringify(content));
+      } catch {
+        // content that cannot be serialised is not recorded
+      }
+    }
+  }
+  return out;
+}
+
+/** Usage, ids and finish reasons of a response (JSON or a summarised stream). */
+export function responseAttributes(
+  info: GenAIResponseInfo,
+  mode: SemconvMode,
+  captureContent: boolean,
+): Attributes {
+  const out: Attributes = {};
+  if (info.id !== undefined) out[A.GEN_AI_RESPONSE_ID] = info.id;
+  if (info.model !== undefined) out[A.GEN_AI_RESPONSE_MODEL] = info.model;
+  if (info.finishReasons?.length) {
+    out[A.GEN_AI_RESPONSE_FINISH_REASONS] = info.finishReasons;
+  }
+  if (info.inputTokens !== undefined) {
+    out[A.GEN_AI_USAGE_INPUT_TOKENS] = info.inputTokens;
+    if (mode === "dual") out[A.GEN_AI_USAGE_PROMPT_TOKENS] = info.inputTokens;
+  }
+  if (info.outputTokens !== undefined) {
+    out[A.GEN_AI_USAGE_OUTPUT_TOKENS] = info.outputTokens;
+    if (mode === "dual") {
+      out[A.GEN_AI_USAGE_COMPLETION_TOKENS] = info.outputTokens;
+    }
+  }
+  if (info.cachedInputTokens !== undefined) {
+    out[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = info.cachedInputTokens;
+  }
+  if (mode === "dual" && info.choiceCount !== undefined) {
+    out[A.GEN_AI_USAGE_NUM_SEQUENCES] = info.choiceCount;
+  }
+  if (captureContent && info.outputText !== undefined) {
+    out[A.GEN_AI_OUTPUT_MESSAGES] = truncate(JSON.stringify([{
+      role: "assistant",
+      parts: [{ type: "text", content: info.outputText }],
+    }]));
+  }
+  return out;
+}
+
+/** Time to first token/chunk, in seconds, under the mode's names. */
+export function ttftAttributes(seconds: number, mode: SemconvMode): Attributes {
+  const out: Attributes = { [A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: seconds };
+  if (mode === "dual") out[A.GEN_AI_LATENCY_TIME_TO_FIRST_TOKEN] = seconds;
+  return out;
+}

@@ -1,0 +1,437 @@
+/**
+ * `traceHandler`: one SERVER span per request around a fetch-style handler
+ * (`Deno.serve`, `Bun.serve`, `export default { fetch }`), covering the whole
+ * response body, with HTTP and GenAI attributes.
+ *
+ * @module
+ */
+import {
+  type Attributes,
+  type Context,
+  type Link,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
+import { semconvMode } from "./attributes.ts";
+import { _bindRequestContext } from "./context.ts";
+import { describe } from "./exporter_config.ts";
+import { requestAttributes } from "./genai/attributes.ts";
+import {
+  type GenAIOperation,
+  type GenAIRequestInfo,
+  operationForPath,
+  parseRequestBody,
+} from "./genai/openai.ts";
+import { followResponse } from "./genai/response.ts";
+import { contextFromTraceparent } from "./propagation.ts";
+import { _tracer, _tracingActive } from "./provider.ts";
+import { clientAddress } from "./runtime/conninfo.ts";
+import { nowHrTime } from "./time.ts";
+import { urlParts } from "./url.ts";
+
+/** Request headers never recorded, whatever `captureHeaders` says. */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "api-key",
+  "x-auth-token",
+  "x-goog-api-key",
+  "anthropic-api-key",
+  "openai-api-key",
+  "x-amz-security-token",
+]);
+
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "PATCH",
+  "QUERY",
+]);
+
+/** Options of {@link traceHandler}. */
+export interface TraceHandlerOptions {
+  /**
+   * The route template for the span name and `http.route`, e.g.
+   * `"/v1/chat/completions"`; or a function of the request. Without it the
+   * span is named after the path.
+   */
+  route?: string | ((req: Request) => string | undefined);
+  /**
+   * Use the caller's `traceparent` as the parent (`true`), or start a new
+   * trace linked to it (`false`; public endpoints should not let callers pick
+   * their trace), or decide per request.
+   * @default true
+   */
+  trustIncomingContext?: boolean | ((req: Request) => boolean);
+  /**
+   * Record prompts and completions (`gen_ai.input.messages`,
+   * `gen_ai.output.messages`). Off by default: they may hold personal data.
+   * @default false
+   */
+  captureContent?: boolean;
+  /**
+   * The largest request or JSON response body read for GenAI attributes;
+   * larger bodies pass untouched and unread.
+   * @default 1048576
+   */
+  maxBodyBytes?: number;
+  /**
+   * Request headers to record as `http.request.header.<name>`. Credential
+   * headers ({@link CREDENTIAL_HEADERS}) are never recorded.
+   */
+  captureHeaders?: readonly string[];
+  /** `gen_ai.provider.name`, e.g. `"vllm"` or `"openai"`. */
+  providerName?: string;
+  /**
+   * Decide the GenAI operation of a request; by default from the path
+   * (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`).
+   */
+  operation?: (req: Request, path: string) => GenAIOperation | undefined;
+  /** Extra attributes for every server span. */
+  attributes?: Attributes;
+  /**
+   * Keep the span open until the body ends for every content type, not only
+   * JSON and server-sent events.
+   * @default false
+   */
+  coverAllBodies?: boolean;
+  /** The tracer to use; llmtrace's own by default. */
+  tracer?: Tracer;
+}
+
+/** A fetch-style handler: the `Request` and whatever the runtime passes after it. */
+// deno-lint-ignore no-explicit-any
+export type FetchHandler<A extends any[] = any[]> = (
+  req: Request,
+  ...rest: A
+) => Response | Promise<Response>;
+
+function checkOptions(o: TraceHandlerOptions): void {
+  if (o === null || typeof o !== "object") {
+    throw new TypeError(
+      `traceHandler(handler, options): options must be an object, got ${
+        describe(o)
+      }`,
+    );
+  }
+  if (
+    o.maxBodyBytes !== undefined &&
+    (!Number.isFinite(o.maxBodyBytes) || o.maxBodyBytes < 0)
+  ) {
+    throw new RangeError(
+      `options.maxBodyBytes must be a non-negative number of bytes, got ${
+        describe(o.maxBodyBytes)
+      }`,
+    );
+  }
+  for (const k of ["route", "trustIncomingContext", "operation"] as const) {
+    const v = o[k];
+    const ok = v === undefined || typeof v === "function" ||
+      (k === "route" && typeof v === "string") ||
+      (k === "trustIncomingContext" && typeof v === "boolean");
+    if (!ok) {
+      throw new TypeError(
+        `options.${k} has the wrong type: got ${describe(v)}`,
+      );
+    }
+  }
+}
+
+/** Reads the request body through a clone, bounded, never throwing. */
+export function readRequestInfo(
+  req: Request,
+  operation: GenAIOperation,
+  maxBytes: number,
+): Promise<GenAIRequestInfo | undefined> | undefined {
+  if (!req.body || req.bodyUsed) return undefined;
+  const ct = req.headers.get("content-type");
+  if (ct && !ct.includes("json")) return undefined;
+  const cl = req.headers.get("content-length");
+  if (cl !== null && Number(cl) > maxBytes) return undefined;
+  let clone: Request;
+  try {
+    clone = req.clone();
+  } catch {
+    return undefined;
+  }
+  return (async () => {
+    const reader = clone.body!.getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > maxBytes) {
+          await reader.cancel().catch(() => {});
+          return undefined;
+        }
+        parts.push(value);
+      }
+    } catch {
+      return undefined;
+    }
+    let bytes: Uint8Array;
+    if (parts.length === 1) bytes = parts[0];
+    else {
+      bytes = new Uint8Array(total);
+      let off = 0;
+      for (const p of parts) {
+        bytes.set(p, off);
+        off += p.byteLength;
+      }
+    }
+    return parseRequestBody(bytes, operation);
+  })();
+}
+
+function recordError(span: Span, err: unknown): void {
+  span.recordException(
+    err instanceof Error ? err : { message: String(err), name: "Error" },
+  );
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: err instanceof Error ? err.message : String(err),
+  });
+  span.setAttribute(
+    "error.type",
+    err instanceof Error ? err.name || "Error" : "_OTHER",
+  );
+}
+
+/**
+ * Wraps a fetch-style handler so each request gets one SERVER span, named
+ * `{method} {route}` (the path when no route is given), that lasts until the
+ * response body has been sent, cancelled or failed: a streamed LLM answer is
+ * covered to its last chunk.
+ *
+ * The span carries current HTTP attributes (`http.request.method`,
+ * `url.path`, `url.scheme`, `server.address`, `server.port`,
+ * `client.address`, `user_agent.original`, `http.response.status_code`,
+ * `error.type`) and, for OpenAI-compatible requests, GenAI attributes read
+ * from the request body (through a clone: the handler reads its body
+ * untouched) and the response (usage, ids, finish reasons; for server-sent
+ * events the time to first token and the chunk count). A 5xx status or a
+ * thrown error sets ERROR status; the error is re-thrown so the runtime's own
+ * error handling runs. A client that disconnects mid-stream ends the span
+ * with `error.type = "cancelled"`, and the cancel reaches the handler's stream
+ * so generation stops.
+ *
+ * The parent is the incoming `traceparent` (see `trustIncomingContext`).
+ * The handler gets the request's context with {@link contextOf}; no
+ * AsyncLocalStorage or context manager is involved, so concurrent requests
+ * never mix spans. The runtime's extra arguments (Deno's `info`, Bun's
+ * `server`, workerd's `env, ctx`) are passed through.
+ *
+ * @param handler The handler to trace.
+ * @param options See {@link TraceHandlerOptions}.
+ * @returns A handler with the same signature.
+ * @throws {TypeError} when `handler` is not a function or an option has the
+ * wrong type.
+ *
+ * @example Deno
+ * ```ts
+ * import { initTracer, traceHandler } from "@llmtrace/otel";
+ *
+ * await initTracer("router");
+ * Deno.serve({ port: 8000 }, traceHandler((req) => new Response("ok")));
+ * ```
+ *
+ * @example Bun and workerd
+ * ```ts
+ * import { traceHandler } from "@llmtrace/otel";
+ *
+ * export default { fetch: traceHandler((req: Request) => new Response("ok")) };
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function traceHandler<A extends any[]>(
+  handler: FetchHandler<A>,
+  options: TraceHandlerOptions = {},
+): (req: Request, ...rest: A) => Promise<Response> {
+  if (typeof handler !== "function") {
+    throw new TypeError(
+      `traceHandler(handler): handler must be a function, got ${
+        describe(handler)
+      }`,
+    );
+  }
+  checkOptions(options);
+  const mode = semconvMode();
+  const captureContent = options.captureContent === true;
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const trust = options.trustIncomingContext ?? true;
+  const route = options.route;
+  const chooseOperation = options.operation;
+  const captureHeaders = (options.captureHeaders ?? [])
+    .map((h) => String(h).toLowerCase())
+    .filter((h) => !CREDENTIAL_HEADERS.has(h));
+  const baseAttributes: Attributes = { ...options.attributes };
+  if (options.providerName) {
+    baseAttributes["gen_ai.provider.name"] = options.providerName;
+  }
+  const fixedTracer = options.tracer;
+
+  return async function tracedHandler(
+    this: unknown,
+    req: Request,
+    ...rest: A
+  ): Promise<Response> {
+    if (!fixedTracer && !_tracingActive()) {
+      return await handler.call(this, req, ...rest);
+    }
+    const startedAt = performance.now();
+    const start = nowHrTime();
+    let span: Span;
+    let ctx: Context;
+    let reqInfo: Promise<GenAIRequestInfo | undefined> | undefined;
+    try {
+      const method = req.method;
+      const u = urlParts(req.url);
+      let routeValue: string | undefined;
+      try {
+        routeValue = typeof route === "function" ? route(req) : route;
+      } catch {
+        routeValue = undefined;
+      }
+      const headers = req.headers;
+      const attrs: Attributes = {
+        ...baseAttributes,
+        "url.path": u.path,
+        "url.scheme": u.scheme,
+        "server.address": u.host,
+      };
+      if (KNOWN_METHODS.has(method)) attrs["http.request.method"] = method;
+      else {
+        attrs["http.request.method"] = "_OTHER";
+        attrs["http.request.method_original"] = method;
+      }
+      if (u.port !== undefined) attrs["server.port"] = u.port;
+      if (routeValue) attrs["http.route"] = routeValue;
+      const ua = headers.get("user-agent");
+      if (ua !== null) attrs["user_agent.original"] = ua;
+      const client = clientAddress(req, rest);
+      if (client) attrs["client.address"] = client;
+      for (const h of captureHeaders) {
+        const v = headers.get(h);
+        if (v !== null) attrs[`http.request.header.${h}`] = [v];
+      }
+
+      let parent: Context = ROOT_CONTEXT;
+      let links: Link[] | undefined;
+      const tp = headers.get("traceparent");
+      if (tp !== null) {
+        const remote = contextFromTraceparent(tp, headers.get("tracestate"));
+        if (remote) {
+          let trusted = true;
+          try {
+            trusted = typeof trust === "function" ? trust(req) : trust;
+          } catch {
+            trusted = false;
+          }
+          if (trusted) parent = remote;
+          else {
+            const sc = trace.getSpanContext(remote);
+            if (sc) links = [{ context: sc }];
+          }
+        }
+      }
+      let operation: GenAIOperation | undefined;
+      try {
+        operation = chooseOperation
+          ? chooseOperation(req, u.path)
+          : operationForPath(u.path);
+      } catch {
+        operation = undefined;
+      }
+      if (operation) {
+        attrs["gen_ai.operation.name"] = operation;
+        if (method === "POST") {
+          reqInfo = readRequestInfo(req, operation, maxBodyBytes);
+        }
+      }
+      const tracer = fixedTracer ?? _tracer();
+      span = tracer.startSpan(
+        `${method} ${routeValue ?? u.path}`,
+        { kind: SpanKind.SERVER, attributes: attrs, links, startTime: start },
+        parent,
+      );
+      ctx = trace.setSpan(parent, span);
+      _bindRequestContext(req, ctx);
+    } catch {
+      // Tracing must never cost the app its request.
+      return await handler.call(this, req, ...rest);
+    }
+
+    const applyRequest = reqInfo
+      ? () =>
+        reqInfo!.then((info) => {
+          if (info) {
+            span.setAttributes(requestAttributes(info, mode, captureContent));
+          }
+        }, () => {})
+      : undefined;
+
+    let res: Response;
+    try {
+      res = await handler.call(this, req, ...rest);
+    } catch (err) {
+      try {
+        recordError(span, err);
+        const end = nowHrTime();
+        if (applyRequest) applyRequest().finally(() => span.end(end));
+        else span.end(end);
+      } catch {
+        // never mask the handler's own error
+      }
+      throw err;
+    }
+    try {
+      if (!(res instanceof Response)) {
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: `the handler returned ${describe(res)}, not a Response`,
+        });
+        span.setAttribute("error.type", "invalid_response");
+        span.end();
+        return res;
+      }
+      const status = res.status;
+      span.setAttribute("http.response.status_code", status);
+      if (status >= 500) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setAttribute("error.type", String(status));
+      }
+      return followResponse(res, {
+        span,
+        startedAt,
+        mode,
+        captureContent,
+        maxJsonBytes: maxBodyBytes,
+        beforeEnd: applyRequest,
+        coverAllBodies: options.coverAllBodies,
+      });
+    } catch {
+      try {
+        span.end();
+      } catch {
+        // ignore
+      }
+      return res;
+    }
+  };
+}
