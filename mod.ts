@@ -27,3 +27,10 @@ export * from "./src/instrument.ts";
 export * from "./src/env.ts";
 export type { TimeInput } from "./src/time.ts";
 export * from "./src/serve.ts";
+export * from "./src/fetch.ts";
+export * from "./src/genai/request_span.ts";
+export type {
+  GenAIOperation,
+  GenAIRequestInfo,
+  GenAIResponseInfo,
+} from "./src/genai/openai.ts";

@@ -16,6 +16,8 @@ import {
 import { runtime } from "./runtime/detect.ts";
 import { describe, resolveExporterConfig } from "./exporter_config.ts";
 
+import type { SpanProcessor } from "@opentelemetry/sdk-trace-web";
+
 type SdkModule = typeof import("./sdk.ts");
 type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
 type Exporter = InstanceType<SdkModule["OTLPTraceExporter"]>;
@@ -129,6 +131,11 @@ export interface InitTracerOptions {
    * @default true
    */
   flushOnExit?: boolean;
+  /**
+   * More span processors after llmtrace's batch exporter, e.g. a second
+   * exporter for another collector.
+   */
+  spanProcessors?: SpanProcessor[];
 }
 
 function isDisabled(): boolean {
@@ -252,7 +259,10 @@ export async function initTracer(
     });
     return new sdk.WebTracerProvider({
       resource,
-      spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
+      spanProcessors: [
+        new sdk.BatchSpanProcessor(exporter),
+        ...(options.spanProcessors ?? []),
+      ],
     });
   });
 

@@ -63,6 +63,9 @@ export function denoAdapter(deno: DenoLike): RuntimeAdapter {
       globalThis.addEventListener("beforeunload", listener);
       return () => globalThis.removeEventListener("beforeunload", listener);
     },
+    // A cancelled response body still reaches the upstream through the
+    // observing stream; the request signal is not read here.
+    clientGoneSignal: () => undefined,
     withSafeProcessEnv(fn) {
       if (envAllowed(deno)) return fn();
       const proc = (globalThis as { process?: { env: unknown } }).process;

@@ -53,5 +53,6 @@ export function nodeAdapter(
       };
     },
     withSafeProcessEnv: (fn) => fn(),
+    clientGoneSignal: (req) => req.signal,
   };
 }

@@ -36,4 +36,10 @@ export interface RuntimeAdapter {
    * Deno without `--allow-env`).
    */
   withSafeProcessEnv<T>(fn: () => T): T;
+  /**
+   * A signal that aborts when the client of a served request goes away, if
+   * the runtime gives a reliable one (Deno's `request.signal` also aborts
+   * after successful responses in its legacy mode, and warns when read).
+   */
+  clientGoneSignal(req: Request): AbortSignal | undefined;
 }

@@ -19,5 +19,6 @@ export function webAdapter(name = "web", version?: string): RuntimeAdapter {
     envReadable: () => true,
     onExit: () => () => {},
     withSafeProcessEnv: (fn) => fn(),
+    clientGoneSignal: (req) => req.signal,
   };
 }

@@ -1,0 +1,125 @@
+/**
+ * The one-command demo: an embedded OTLP/HTTP receiver, an inference server
+ * and an edge router on loopback ports; a client sends a streamed, a
+ * non-streamed, a cancelled and a failing-then-falling-back request; each
+ * trace is printed as a waterfall. Everything started is stopped; exit 0.
+ *
+ * `npm run demo` (Deno) or `bun examples/demo.ts`. With
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans also go to that collector.
+ *
+ * @module
+ */
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-web";
+import {
+  forceFlush,
+  getSpanExporter,
+  initTracer,
+  shutdownTracing,
+} from "../mod.ts";
+import { startOtlpReceiver } from "../tests/support/otlp_receiver.ts";
+import { chat } from "./client.ts";
+import { createInferenceServer } from "./inference_server.ts";
+import { createRouter } from "./router.ts";
+import { deadPort, serve } from "./serve.ts";
+import { palette, renderWaterfall } from "./waterfall.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const env: Record<string, string | undefined> = g.process?.env ?? {};
+const isTty = g.Deno
+  ? g.Deno.stdout.isTerminal()
+  : Boolean(g.process?.stdout?.isTTY);
+const p = palette(isTty && !env.NO_COLOR);
+const log = (s: string) => console.log(s);
+
+const receiver = await startOtlpReceiver();
+const extra = env.OTEL_EXPORTER_OTLP_ENDPOINT ||
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+  ? [new BatchSpanProcessor(await getSpanExporter())]
+  : [];
+await initTracer("llmtrace.demo", receiver.url, undefined, {
+  spanProcessors: extra,
+});
+
+const engine = await serve(createInferenceServer({
+  slots: 1,
+  prefillMs: 25,
+  decodeMsPerToken: 6,
+}));
+const dead = await deadPort();
+const router = await serve(createRouter({
+  routes: {
+    "llmtrace/demo-7b-flaky": [`http://127.0.0.1:${dead}`, engine.url],
+  },
+  fallback: [engine.url],
+}));
+log(p.bold("llmtrace demo"));
+log(p.dim(
+  `receiver ${receiver.url} · inference server ${engine.url} · router ${router.url}` +
+    (extra.length ? " · also exporting to your collector" : ""),
+));
+
+const baseURL = `${router.url}/v1`;
+const runs = [
+  {
+    label: "streamed",
+    call: { baseURL, model: "llmtrace/demo-7b", stream: true },
+  },
+  {
+    label: "non-streamed",
+    call: { baseURL, model: "llmtrace/demo-7b", stream: false },
+  },
+  {
+    label: "cancelled by the client",
+    call: {
+      baseURL,
+      model: "llmtrace/demo-7b",
+      stream: true,
+      cancelAfterChunks: 3,
+    },
+  },
+  {
+    label: "upstream down, falls back",
+    call: { baseURL, model: "llmtrace/demo-7b-flaky", stream: true },
+  },
+];
+let ok = true;
+for (const r of runs) {
+  try {
+    const res = await chat({ ...r.call, spanName: `client ${r.label}` });
+    log(
+      `${r.label.padEnd(26)} ${JSON.stringify(res.text.slice(0, 40))}` +
+        p.dim(` tokens ${res.completionTokens ?? "-"} trace ${res.traceId}`),
+    );
+  } catch (e) {
+    ok = false;
+    log(p.err(`${r.label}: ${e}`));
+  }
+}
+
+// Spans of a cancelled stream end when the cancel reaches them; give them a
+// moment, then flush and wait (bounded) for all of them.
+const expected = 21;
+await new Promise((r) => setTimeout(r, 100));
+await forceFlush();
+try {
+  await receiver.waitForSpans((s) => s.length >= expected, {
+    timeoutMs: 10_000,
+  });
+} catch {
+  ok = false;
+  log(p.err(`expected ${expected} spans, received ${receiver.spans().length}`));
+}
+log("");
+log(renderWaterfall(receiver.spans(), p, 100));
+log(p.dim(
+  `${receiver.spans().length} spans in ${
+    new Set(receiver.spans().map((s) => s.traceId)).size
+  } traces`,
+));
+
+await router.close();
+await engine.close();
+await shutdownTracing();
+await receiver.close();
+if (!ok) g.process?.exit?.(1);
