@@ -2,8 +2,8 @@
  * llmtrace: vLLM's OpenTelemetry request tracing for fetch-style runtimes
  * (Deno, Bun, Node, Cloudflare workerd). Wrap a `Deno.serve`/`Bun.serve`
  * handler and an upstream `fetch`, and get one trace per LLM request with
- * GenAI attributes (model, tokens, time to first token, queue, decode), streams
- * included, exported as OTLP http/protobuf with `fetch`.
+ * GenAI attributes (model, tokens, time to first token, queue, decode),
+ * streams included, exported as OTLP http/protobuf with `fetch`.
  *
  * @example Trace an OpenAI-compatible server
  * ```ts
@@ -21,11 +21,21 @@
 export * from "./src/attributes.ts";
 export * from "./src/headers.ts";
 export * from "./src/propagation.ts";
-export * from "./src/context.ts";
-export * from "./src/provider.ts";
+export { contextFromEnv, contextOf, getSmartContext } from "./src/context.ts";
+export {
+  forceFlush,
+  getSpanExporter,
+  initTracer,
+  type InitTracerOptions,
+  initWorkerTracer,
+  isOtelAvailable,
+  isTracingEnabled,
+  logTracingDisabledWarning,
+  otelImportError,
+  shutdownTracing,
+} from "./src/provider.ts";
 export * from "./src/instrument.ts";
 export * from "./src/env.ts";
-export type { TimeInput } from "./src/time.ts";
 export * from "./src/serve.ts";
 export * from "./src/fetch.ts";
 export * from "./src/genai/request_span.ts";
@@ -34,3 +44,5 @@ export type {
   GenAIRequestInfo,
   GenAIResponseInfo,
 } from "./src/genai/openai.ts";
+export type { TimeInput } from "./src/time.ts";
+export type * from "./src/types.ts";

@@ -23,7 +23,7 @@ export interface RunningServer {
  * @param port The port; 0 picks a free one.
  * @returns The running server.
  */
-export async function serve(
+export function serve(
   handler: (req: Request, ...rest: never[]) => Response | Promise<Response>,
   port = 0,
 ): Promise<RunningServer> {
@@ -33,26 +33,28 @@ export async function serve(
   if (g.Deno?.serve) {
     const s = g.Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, h);
     const p: number = s.addr.port;
-    return {
+    return Promise.resolve({
       port: p,
       url: `http://127.0.0.1:${p}`,
       close: async () => {
         await s.shutdown();
       },
-    };
+    });
   }
   if (g.Bun?.serve) {
     const s = g.Bun.serve({ hostname: "127.0.0.1", port, fetch: h });
     const p: number = s.port;
-    return {
+    return Promise.resolve({
       port: p,
       url: `http://127.0.0.1:${p}`,
       close: async () => {
         await s.stop(true);
       },
-    };
+    });
   }
-  throw new Error("examples/serve.ts: run this under Deno or Bun");
+  return Promise.reject(
+    new Error("examples/serve.ts: run this under Deno or Bun"),
+  );
 }
 
 /**

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Context, context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import type { Context } from "./types.ts";
 import { runtime } from "./runtime/detect.ts";
 import { contextFromTraceparent } from "./propagation.ts";
 

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Context, trace } from "@opentelemetry/api";
+import { trace } from "@opentelemetry/api";
+import type { Context } from "./types.ts";
 import { TRACE_HEADERS } from "./attributes.ts";
 import { getSmartContext } from "./context.ts";
 import { describe } from "./exporter_config.ts";

@@ -5,14 +5,13 @@
  * @module
  */
 import {
-  type Attributes,
-  type Context,
   propagation,
   type Span,
   SpanKind,
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
+import type { Attributes, Context } from "./types.ts";
 import { semconvMode } from "./attributes.ts";
 import { contextOf, getSmartContext } from "./context.ts";
 import { describe } from "./exporter_config.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Context } from "@opentelemetry/api";
+import type { Context } from "./types.ts";
 import { TRACE_HEADERS } from "./attributes.ts";
 import { contextFromTraceparent } from "./propagation.ts";
 
@@ -23,7 +23,8 @@ export type HeadersLike =
   | null
   | undefined;
 
-type Getter = (lowerName: string) => string | undefined;
+/** Reads a header by its lower-case name; `undefined` when absent. */
+export type HeaderGetter = (lowerName: string) => string | undefined;
 
 function joinValue(v: unknown): string | undefined {
   if (typeof v === "string") return v;
@@ -65,7 +66,19 @@ function lookupCaseInsensitive(
  * console.log(get("traceparent"));
  * ```
  */
-export function headerGetter(headers: HeadersLike): Getter {
+export function headerGetter(headers: HeadersLike): HeaderGetter {
+  const get = buildGetter(headers);
+  // The lookup itself may also run user code (getters, proxies, iterators).
+  return (n) => {
+    try {
+      return get(n);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function buildGetter(headers: HeadersLike): HeaderGetter {
   try {
     if (headers == null || typeof headers !== "object") return () => undefined;
     if (headers instanceof Headers) {
@@ -86,12 +99,10 @@ export function headerGetter(headers: HeadersLike): Getter {
       }
       return (n) => lookupCaseInsensitive(pairs, n);
     }
+    // Every spelling of the name counts (`traceparent` and `Traceparent` are
+    // one header given twice), as for a Map or a list of pairs.
     const rec = headers as Record<string, unknown>;
-    return (n) => {
-      const direct = joinValue(rec[n]);
-      if (direct !== undefined) return direct;
-      return lookupCaseInsensitive(Object.entries(rec), n);
-    };
+    return (n) => lookupCaseInsensitive(Object.entries(rec), n);
   } catch {
     return () => undefined;
   }

@@ -6,18 +6,21 @@
  * @module
  */
 import {
-  type Attributes,
-  type AttributeValue,
-  type Context,
   context,
-  type Link,
   type Span,
-  type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
-  type Tracer,
 } from "@opentelemetry/api";
+import type {
+  Attributes,
+  AttributeValue,
+  Context,
+  Link,
+  SpanContext,
+  SpanKind as SpanKindType,
+  Tracer,
+} from "./types.ts";
 import { SpanAttributes } from "./attributes.ts";
 import { getSmartContext } from "./context.ts";
 import { describe } from "./exporter_config.ts";
@@ -78,7 +81,7 @@ export interface InstrumentOptions {
   /** Record a thrown error as an exception event (status is ERROR either way). @default true */
   recordException?: boolean;
   /** The span kind. @default SpanKind.INTERNAL */
-  kind?: SpanKind;
+  kind?: SpanKindType;
   /**
    * The parent, fixed or per call (receives the call's arguments). Unset
    * means {@link getSmartContext} at each call.
@@ -355,7 +358,7 @@ export interface ManualInstrumentOptions {
   /** The parent; {@link getSmartContext} when omitted. */
   context?: Context;
   /** The span kind. @default SpanKind.INTERNAL */
-  kind?: SpanKind;
+  kind?: SpanKindType;
   /** Links to other spans. */
   links?: Link[];
   /** An error: recorded as an exception event with ERROR status. */

@@ -6,13 +6,8 @@
  *
  * @module
  */
-import {
-  type Context,
-  ROOT_CONTEXT,
-  type SpanContext,
-  trace,
-  type TraceState,
-} from "@opentelemetry/api";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import type { Context, SpanContext, TraceState } from "./types.ts";
 
 const HEX = /^[0-9a-f]+$/;
 const TRACEPARENT_LEN = 55;

@@ -5,29 +5,25 @@
  * @module
  */
 import {
-  type Attributes,
   context,
-  type ContextManager,
   propagation,
   ProxyTracerProvider,
   trace,
-  type Tracer,
 } from "@opentelemetry/api";
+import type { Attributes, ContextManager, Tracer } from "./types.ts";
 import { runtime } from "./runtime/detect.ts";
 import { describe, resolveExporterConfig } from "./exporter_config.ts";
 
-import type { SpanProcessor } from "@opentelemetry/sdk-trace-web";
+import type { SpanExporter, SpanProcessor } from "./types.ts";
 
 type SdkModule = typeof import("./sdk.ts");
 type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
-type Exporter = InstanceType<SdkModule["OTLPTraceExporter"]>;
 
 /** The package's name and version, used as the instrumentation scope. */
 export const LLMTRACE_SCOPE = { name: "llmtrace", version: "0.1.0" } as const;
 
 let loader: () => Promise<SdkModule> = () => import("./sdk.ts");
 let sdkPromise: Promise<SdkModule> | undefined;
-let sdkModule: SdkModule | undefined;
 let loadError: unknown;
 
 interface State {
@@ -42,7 +38,6 @@ let warnedSecondInit = false;
 function loadSdk(): Promise<SdkModule> {
   return sdkPromise ??= loader().then(
     (m) => {
-      sdkModule = m;
       loadError = undefined;
       return m;
     },
@@ -63,7 +58,6 @@ function loadSdk(): Promise<SdkModule> {
 export function _setSdkLoader(fn: (() => Promise<SdkModule>) | undefined) {
   loader = fn ?? (() => import("./sdk.ts"));
   sdkPromise = undefined;
-  sdkModule = undefined;
   loadError = undefined;
 }
 
@@ -252,7 +246,7 @@ export async function initTracer(
       .merge(sdk.resourceFromAttributes(base))
       .merge(detected)
       .merge(sdk.resourceFromAttributes(extra));
-    const exporter: Exporter = new sdk.OTLPTraceExporter({
+    const exporter: SpanExporter = new sdk.OTLPTraceExporter({
       url: config.url,
       headers: config.headers,
       timeoutMillis: config.timeoutMillis,
@@ -355,7 +349,9 @@ export async function initWorkerTracer(
  * await exporter.shutdown();
  * ```
  */
-export async function getSpanExporter(endpoint?: string): Promise<Exporter> {
+export async function getSpanExporter(
+  endpoint?: string,
+): Promise<SpanExporter> {
   const config = resolveExporterConfig(endpoint);
   let sdk: SdkModule;
   try {
@@ -465,11 +461,6 @@ export function _tracingActive(): boolean {
 /** The endpoint the running provider exports to, if any. @internal */
 export function _currentEndpoint(): string | undefined {
   return state?.endpoint;
-}
-
-/** The SDK module once loaded (for internal users that must not load it). @internal */
-export function _loadedSdk(): SdkModule | undefined {
-  return sdkModule;
 }
 
 let warnedDisabled = false;

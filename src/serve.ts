@@ -6,16 +6,13 @@
  * @module
  */
 import {
-  type Attributes,
-  type Context,
-  type Link,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
   trace,
-  type Tracer,
 } from "@opentelemetry/api";
+import type { Attributes, Context, Link, Tracer } from "./types.ts";
 import { semconvMode } from "./attributes.ts";
 import { _bindRequestContext } from "./context.ts";
 import { describe } from "./exporter_config.ts";

@@ -4,14 +4,8 @@
  *
  * @module
  */
-import {
-  type Attributes,
-  type Context,
-  type HrTime,
-  type SpanContext,
-  SpanKind,
-  SpanStatusCode,
-} from "@opentelemetry/api";
+import { type HrTime, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { Attributes, Context, SpanContext } from "../types.ts";
 import { semconvMode, SpanAttributes as A } from "../attributes.ts";
 import { contextOf, getSmartContext } from "../context.ts";
 import { describe } from "../exporter_config.ts";

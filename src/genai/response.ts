@@ -6,12 +6,8 @@
  *
  * @module
  */
-import {
-  type Attributes,
-  type HrTime,
-  type Span,
-  SpanStatusCode,
-} from "@opentelemetry/api";
+import { type HrTime, type Span, SpanStatusCode } from "@opentelemetry/api";
+import type { Attributes } from "../types.ts";
 import type { SemconvMode } from "../attributes.ts";
 import { observeBody } from "../stream.ts";
 import { nowHrTime } from "../time.ts";
