@@ -212,9 +212,9 @@ function recordError(span: Span, err: unknown): void {
 
 /**
  * Wraps a fetch-style handler so each request gets one SERVER span, named
- * `{method} {route}` (the path when no route is given), that lasts until the
- * response body has been sent, cancelled or failed: a streamed LLM answer is
- * covered to its last chunk.
+ * `{method} {route}` (the path when no route is given; `HTTP` for an unknown
+ * method), that lasts until the response body has been sent, cancelled or
+ * failed: a streamed LLM answer is covered to its last chunk.
  *
  * The span carries current HTTP attributes (`http.request.method`,
  * `url.path`, `url.scheme`, `server.address`, `server.port`,
@@ -362,8 +362,11 @@ export function traceHandler<A extends any[]>(
         }
       }
       const tracer = fixedTracer ?? _tracer();
+      // An unknown method is "HTTP" in the name (OTel HTTP semconv): a
+      // client must not be able to mint span names.
+      const nameMethod = KNOWN_METHODS.has(method) ? method : "HTTP";
       span = tracer.startSpan(
-        `${method} ${routeValue ?? u.path}`,
+        `${nameMethod} ${routeValue ?? u.path}`,
         { kind: SpanKind.SERVER, attributes: attrs, links, startTime: start },
         parent,
       );
