@@ -237,7 +237,9 @@ export async function tracedFetch(
     }
   }
   const signals = [
-    init?.signal,
+    // A Request input keeps its own signal: the `signal` passed below
+    // replaces it.
+    init?.signal ?? (isRequest ? (input as Request).signal : undefined),
     options.request ? runtime().clientGoneSignal(options.request) : undefined,
   ].filter(
     (s): s is AbortSignal => s instanceof AbortSignal,
@@ -278,6 +280,13 @@ export async function tracedFetch(
       mode,
       captureContent,
       maxJsonBytes: maxBytes,
+      // A caller that discards an error response's body (a router falling
+      // back on a 5xx) cancels it: the status stays the error's type.
+      beforeEnd: status >= 400
+        ? () => {
+          span.setAttribute("error.type", String(status));
+        }
+        : undefined,
     });
     if (followed !== res) {
       Object.defineProperties(followed, {

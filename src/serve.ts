@@ -23,9 +23,9 @@ import {
   operationForPath,
   parseRequestBody,
 } from "./genai/openai.ts";
-import { followResponse } from "./genai/response.ts";
+import { endSpan, followResponse } from "./genai/response.ts";
 import { contextFromTraceparent } from "./propagation.ts";
-import { _tracer, _tracingActive } from "./provider.ts";
+import { _tracer, _tracingActive, forceFlush } from "./provider.ts";
 import { clientAddress } from "./runtime/conninfo.ts";
 import { nowHrTime } from "./time.ts";
 import { urlParts } from "./url.ts";
@@ -196,6 +196,29 @@ export function readRequestInfo(
   })();
 }
 
+/**
+ * When the runtime passed an execution context with `waitUntil` (workerd's
+ * `ctx`, Vercel-style contexts), returns a hook that keeps the isolate alive
+ * until the request's span has ended and been exported.
+ */
+function flushThroughWaitUntil(
+  rest: readonly unknown[],
+): (() => void) | undefined {
+  for (const arg of rest) {
+    const w = (arg as { waitUntil?: unknown } | null)?.waitUntil;
+    if (typeof w !== "function") continue;
+    let ended!: () => void;
+    const done = new Promise<void>((r) => (ended = r));
+    try {
+      w.call(arg, done.then(() => forceFlush()).catch(() => {}));
+    } catch {
+      return undefined;
+    }
+    return ended;
+  }
+  return undefined;
+}
+
 function recordError(span: Span, err: unknown): void {
   span.recordException(
     err instanceof Error ? err : { message: String(err), name: "Error" },
@@ -227,6 +250,10 @@ function recordError(span: Span, err: unknown): void {
  * error handling runs. A client that disconnects mid-stream ends the span
  * with `error.type = "cancelled"`, and the cancel reaches the handler's stream
  * so generation stops.
+ *
+ * Where the runtime passes an execution context with `waitUntil` (workerd's
+ * `ctx`), the request's spans are exported through it once the span ends, so
+ * none are lost when the isolate goes idle.
  *
  * The parent is the incoming `traceparent` (see `trustIncomingContext`).
  * The handler gets the request's context with {@link contextOf}; no
@@ -385,6 +412,9 @@ export function traceHandler<A extends any[]>(
           }
         }, () => {})
       : undefined;
+    // Edge runtimes (workerd) freeze the isolate once the response is sent:
+    // hand them the export of this request's spans through waitUntil.
+    const afterEnd = flushThroughWaitUntil(rest);
 
     let res: Response;
     try {
@@ -392,9 +422,7 @@ export function traceHandler<A extends any[]>(
     } catch (err) {
       try {
         recordError(span, err);
-        const end = nowHrTime();
-        if (applyRequest) applyRequest().finally(() => span.end(end));
-        else span.end(end);
+        endSpan(span, nowHrTime(), applyRequest, afterEnd);
       } catch {
         // never mask the handler's own error
       }
@@ -407,7 +435,7 @@ export function traceHandler<A extends any[]>(
           message: `the handler returned ${describe(res)}, not a Response`,
         });
         span.setAttribute("error.type", "invalid_response");
-        span.end();
+        endSpan(span, nowHrTime(), applyRequest, afterEnd);
         return res;
       }
       const status = res.status;
@@ -423,11 +451,12 @@ export function traceHandler<A extends any[]>(
         captureContent,
         maxJsonBytes: maxBodyBytes,
         beforeEnd: applyRequest,
+        afterEnd,
         coverAllBodies: options.coverAllBodies,
       });
     } catch {
       try {
-        span.end();
+        endSpan(span, nowHrTime(), undefined, afterEnd);
       } catch {
         // ignore
       }

@@ -42,6 +42,8 @@ export interface FollowOptions {
   coverAllBodies?: boolean;
   /** Called when the reader cancels (client gone) before the body ended. */
   onCancel?: (reason: unknown) => void;
+  /** Called right after the span has ended. */
+  afterEnd?: () => void;
 }
 
 /**
@@ -52,6 +54,7 @@ export function endSpan(
   span: Span,
   end: HrTime,
   beforeEnd?: () => Promise<void> | void,
+  afterEnd?: () => void,
 ): void {
   let pending: Promise<void> | void;
   try {
@@ -59,10 +62,18 @@ export function endSpan(
   } catch {
     pending = undefined;
   }
-  if (pending && typeof pending.then === "function") {
-    pending.then(() => span.end(end), () => span.end(end));
-  } else {
+  const finish = () => {
     span.end(end);
+    try {
+      afterEnd?.();
+    } catch {
+      // observers never break the request
+    }
+  };
+  if (pending && typeof pending.then === "function") {
+    pending.then(finish, finish);
+  } else {
+    finish();
   }
 }
 
@@ -101,7 +112,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
   const isSse = ct.includes("text/event-stream");
   const isJson = !isSse && ct.includes("json");
   if (!body || (!isSse && !isJson && !opts.coverAllBodies)) {
-    endSpan(span, nowHrTime(), opts.beforeEnd);
+    endSpan(span, nowHrTime(), opts.beforeEnd, opts.afterEnd);
     return res;
   }
   const sse = isSse
@@ -155,7 +166,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       }
       attrs[ATTR_RESPONSE_BODY_SIZE] = size;
       span.setAttributes(attrs);
-      endSpan(span, end, opts.beforeEnd);
+      endSpan(span, end, opts.beforeEnd, opts.afterEnd);
     },
     onError(error) {
       const end = nowHrTime();
@@ -173,7 +184,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
         message: "response body failed: " +
           (error instanceof Error ? error.message : String(error)),
       });
-      endSpan(span, end, opts.beforeEnd);
+      endSpan(span, end, opts.beforeEnd, opts.afterEnd);
     },
     onCancel(reason) {
       const end = nowHrTime();
@@ -191,7 +202,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       } catch {
         // observers never break the stream
       }
-      endSpan(span, end, opts.beforeEnd);
+      endSpan(span, end, opts.beforeEnd, opts.afterEnd);
     },
   });
   return new Response(observed, {
