@@ -137,6 +137,11 @@ export async function tracedFetch(
       }`,
     );
   }
+  if (options.fetch !== undefined && typeof options.fetch !== "function") {
+    throw new TypeError(
+      `options.fetch must be a function, got ${describe(options.fetch)}`,
+    );
+  }
   const doFetch = options.fetch ?? globalThis.fetch;
   if (!_tracingActive()) return await doFetch(input, init);
 

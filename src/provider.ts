@@ -6,11 +6,18 @@
  */
 import {
   context,
+  diag,
+  DiagLogLevel,
   propagation,
   ProxyTracerProvider,
   trace,
 } from "@opentelemetry/api";
-import type { Attributes, ContextManager, Tracer } from "./types.ts";
+import type {
+  Attributes,
+  ContextManager,
+  DiagLogger,
+  Tracer,
+} from "./types.ts";
 import { runtime } from "./runtime/detect.ts";
 import { describe, resolveExporterConfig } from "./exporter_config.ts";
 
@@ -29,7 +36,12 @@ let loadError: unknown;
 interface State {
   provider: Provider;
   endpoint: string;
-  registered: { trace: boolean; propagation: boolean; context: boolean };
+  registered: {
+    trace: boolean;
+    propagation: boolean;
+    context: boolean;
+    diag: boolean;
+  };
   removeExitHook: () => void;
 }
 let state: State | undefined;
@@ -130,6 +142,40 @@ export interface InitTracerOptions {
    * exporter for another collector.
    */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Where the SDK's diagnostics go (export failures, "Dropped N spans because
+   * maxQueueSize reached"): a console logger at `OTEL_LOG_LEVEL` (default
+   * WARN) unless given; `null` leaves the global diag logger alone.
+   */
+  diagLogger?: DiagLogger | null;
+}
+
+const LOG_LEVELS: Record<string, DiagLogLevel> = {
+  NONE: DiagLogLevel.NONE,
+  ERROR: DiagLogLevel.ERROR,
+  WARN: DiagLogLevel.WARN,
+  INFO: DiagLogLevel.INFO,
+  DEBUG: DiagLogLevel.DEBUG,
+  VERBOSE: DiagLogLevel.VERBOSE,
+  ALL: DiagLogLevel.ALL,
+};
+
+/** The SDK's diagnostics on the console, marked as llmtrace's. */
+const consoleDiagLogger: DiagLogger = {
+  error: (msg, ...args) => console.error("llmtrace (otel):", msg, ...args),
+  warn: (msg, ...args) => console.warn("llmtrace (otel):", msg, ...args),
+  info: (msg, ...args) => console.info("llmtrace (otel):", msg, ...args),
+  debug: (msg, ...args) => console.debug("llmtrace (otel):", msg, ...args),
+  verbose: (msg, ...args) => console.debug("llmtrace (otel):", msg, ...args),
+};
+
+function warnExportFailure(op: string, endpoint: string, e: unknown): void {
+  const err = Array.isArray(e) ? e[0] : e;
+  console.warn(
+    `llmtrace: ${op}: spans could not be exported to ${endpoint}: ${
+      err instanceof Error ? err.message : String(err)
+    }`,
+  );
 }
 
 function isDisabled(): boolean {
@@ -198,6 +244,23 @@ export async function initTracer(
     );
   }
   const extra = checkAttributes("extraAttributes", extraAttributes);
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `initTracer options must be an object, got ${describe(options)}`,
+    );
+  }
+  const sp = options.spanProcessors;
+  if (
+    sp !== undefined &&
+    (!Array.isArray(sp) ||
+      !sp.every((p) => p && typeof p.onEnd === "function"))
+  ) {
+    throw new TypeError(
+      `options.spanProcessors must be an array of SpanProcessor, got ${
+        describe(sp)
+      }`,
+    );
+  }
   if (isDisabled()) {
     return trace.getTracer(instrumentingModuleName);
   }
@@ -271,7 +334,17 @@ export async function initTracer(
       }),
     ),
     context: false,
+    diag: false,
   };
+  if (options.diagLogger !== null) {
+    const level =
+      LOG_LEVELS[rt.getEnv("OTEL_LOG_LEVEL")?.trim().toUpperCase() ?? ""] ??
+        DiagLogLevel.WARN;
+    registered.diag = diag.setLogger(
+      options.diagLogger ?? consoleDiagLogger,
+      { logLevel: level, suppressOverrideMessage: true },
+    );
+  }
   if (options.contextManager !== null) {
     const cm = options.contextManager ?? new sdk.StackContextManager();
     cm.enable();
@@ -289,7 +362,7 @@ export async function initTracer(
   }
   const removeExitHook = options.flushOnExit === false
     ? () => {}
-    : rt.onExit(() => shutdownTracing());
+    : rt.onExit(() => shutdownTracing().catch(() => {}));
   state = { provider, endpoint: config.url, registered, removeExitHook };
   return provider.getTracer(instrumentingModuleName);
 }
@@ -383,7 +456,13 @@ export async function getSpanExporter(
  * ```
  */
 export async function forceFlush(): Promise<void> {
-  await state?.provider.forceFlush();
+  const s = state;
+  if (!s) return;
+  try {
+    await s.provider.forceFlush();
+  } catch (e) {
+    warnExportFailure("forceFlush", s.endpoint, e);
+  }
 }
 
 /**
@@ -407,10 +486,13 @@ export async function shutdownTracing(): Promise<void> {
   s.removeExitHook();
   try {
     await s.provider.shutdown();
+  } catch (e) {
+    warnExportFailure("shutdown", s.endpoint, e);
   } finally {
     if (s.registered.trace) trace.disable();
     if (s.registered.propagation) propagation.disable();
     if (s.registered.context) context.disable();
+    if (s.registered.diag) diag.disable();
   }
 }
 

@@ -134,6 +134,24 @@ function checkOptions(o: TraceHandlerOptions): void {
       }`,
     );
   }
+  if (o.captureHeaders !== undefined && !Array.isArray(o.captureHeaders)) {
+    throw new TypeError(
+      `options.captureHeaders must be an array of header names, got ${
+        describe(o.captureHeaders)
+      }`,
+    );
+  }
+  if (
+    o.attributes !== undefined &&
+    (o.attributes === null || typeof o.attributes !== "object" ||
+      Array.isArray(o.attributes))
+  ) {
+    throw new TypeError(
+      `options.attributes must be an object of attribute values, got ${
+        describe(o.attributes)
+      }`,
+    );
+  }
   for (const k of ["route", "trustIncomingContext", "operation"] as const) {
     const v = o[k];
     const ok = v === undefined || typeof v === "function" ||

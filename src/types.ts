@@ -25,6 +25,8 @@ export type SpanKind = api.SpanKind;
 export type Tracer = api.Tracer;
 /** W3C trace state: `@opentelemetry/api`'s `TraceState`. */
 export type TraceState = api.TraceState;
+/** A diagnostics logger: `@opentelemetry/api`'s `DiagLogger`. */
+export type DiagLogger = api.DiagLogger;
 /** A span exporter: the OpenTelemetry SDK's `SpanExporter`. */
 export type SpanExporter = sdk.SpanExporter;
 /** A span processor: the OpenTelemetry SDK's `SpanProcessor`. */
