@@ -18,7 +18,7 @@ import type {
   DiagLogger,
   Tracer,
 } from "./types.ts";
-import { runtime } from "./runtime/detect.ts";
+import { nativeTelemetry, runtime } from "./runtime/detect.ts";
 import { describe, resolveExporterConfig } from "./exporter_config.ts";
 
 import type { SpanExporter, SpanProcessor } from "./types.ts";
@@ -46,6 +46,7 @@ interface State {
 }
 let state: State | undefined;
 let warnedSecondInit = false;
+let warnedNative = false;
 
 function loadSdk(): Promise<SdkModule> {
   return sdkPromise ??= loader().then(
@@ -262,6 +263,19 @@ export async function initTracer(
     );
   }
   if (isDisabled()) {
+    return trace.getTracer(instrumentingModuleName);
+  }
+  const native = nativeTelemetry();
+  if (native) {
+    // The runtime exports spans itself: a second provider would export twice
+    // and could not become global anyway. Use the runtime's.
+    if (!warnedNative) {
+      warnedNative = true;
+      console.info(
+        `llmtrace: ${native}'s built-in OpenTelemetry is active; llmtrace ` +
+          `records its spans through it instead of starting its own exporter.`,
+      );
+    }
     return trace.getTracer(instrumentingModuleName);
   }
   const config = resolveExporterConfig(otlpTracesEndpoint);

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  context,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -27,6 +28,7 @@ import { endSpan, followResponse } from "./genai/response.ts";
 import { contextFromTraceparent } from "./propagation.ts";
 import { _tracer, _tracingActive, forceFlush } from "./provider.ts";
 import { clientAddress } from "./runtime/conninfo.ts";
+import { nativeTelemetry } from "./runtime/detect.ts";
 import { nowHrTime } from "./time.ts";
 import { urlParts } from "./url.ts";
 
@@ -327,6 +329,7 @@ export function traceHandler<A extends any[]>(
     baseAttributes["gen_ai.provider.name"] = options.providerName;
   }
   const fixedTracer = options.tracer;
+  const native = nativeTelemetry() !== undefined;
 
   return async function tracedHandler(
     this: unknown,
@@ -376,7 +379,13 @@ export function traceHandler<A extends any[]>(
       let parent: Context = ROOT_CONTEXT;
       let links: Link[] | undefined;
       const tp = headers.get("traceparent");
-      if (tp !== null) {
+      const active = native ? context.active() : undefined;
+      const activeSc = active && trace.getSpanContext(active);
+      if (active && activeSc && trace.isSpanContextValid(activeSc)) {
+        // The runtime's own server span (Deno's built-in telemetry) already
+        // extracted the caller's context: nest under it.
+        parent = active;
+      } else if (tp !== null) {
         const remote = contextFromTraceparent(tp, headers.get("tracestate"));
         if (remote) {
           let trusted = true;

@@ -34,3 +34,17 @@ export function runtime(): RuntimeAdapter {
 export function setRuntimeAdapter(adapter: RuntimeAdapter | undefined): void {
   current = adapter;
 }
+
+/**
+ * The runtime whose built-in OpenTelemetry owns the global API, if any.
+ * Deno's (`OTEL_DENO=true`) registers itself in the API's global slot with
+ * version `1.999.999`; a future Bun native telemetry is expected to do the
+ * same. The one place llmtrace decides this.
+ */
+export function nativeTelemetry(): string | undefined {
+  const slot =
+    (globalThis as Record<symbol, { version?: unknown } | undefined>)[
+      Symbol.for("opentelemetry.js.api.1")
+    ];
+  return slot?.version === "1.999.999" ? runtime().name : undefined;
+}
