@@ -43,6 +43,8 @@ interface State {
     diag: boolean;
   };
   removeExitHook: () => void;
+  /** Puts back the endpoint variable initTracer wrote for child processes. */
+  restoreEnv: () => void;
 }
 let state: State | undefined;
 let warnedSecondInit = false;
@@ -371,13 +373,25 @@ export async function initTracer(
         "spans go to its own provider, and API users keep the existing one.",
     );
   }
+  let restoreEnv = () => {};
   if (options.exportEndpointToEnv !== false) {
-    rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", config.url);
+    const previous = rt.getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    if (rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", config.url)) {
+      restoreEnv = () => {
+        rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", previous);
+      };
+    }
   }
   const removeExitHook = options.flushOnExit === false
     ? () => {}
     : rt.onExit(() => shutdownTracing().catch(() => {}));
-  state = { provider, endpoint: config.url, registered, removeExitHook };
+  state = {
+    provider,
+    endpoint: config.url,
+    registered,
+    removeExitHook,
+    restoreEnv,
+  };
   return provider.getTracer(instrumentingModuleName);
 }
 
@@ -498,6 +512,7 @@ export async function shutdownTracing(): Promise<void> {
   state = undefined;
   warnedSecondInit = false;
   s.removeExitHook();
+  s.restoreEnv();
   try {
     await s.provider.shutdown();
   } catch (e) {

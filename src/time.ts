@@ -47,9 +47,11 @@ export function toHrTime(value: unknown, name: string): HrTime {
     );
   }
   const seconds = Math.floor(ms / 1000);
-  let nanos = Math.round((ms - seconds * 1000) * 1e6);
-  if (nanos >= 1e9) nanos = 1e9 - 1;
-  return [seconds, nanos];
+  // An epoch time in milliseconds as a double carries about 0.2 µs of
+  // precision: round to whole microseconds rather than invent nanoseconds.
+  let micros = Math.round((ms - seconds * 1000) * 1000);
+  if (micros >= 1e6) micros = 1e6 - 1;
+  return [seconds, micros * 1000];
 }
 
 /** Compares two HrTimes: negative when `a` is before `b`. */

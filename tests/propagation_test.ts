@@ -1,0 +1,517 @@
+// Strict W3C trace context (traceparent / tracestate), and trace context into
+// child processes through the environment (traceEnv, propagateTraceToEnv),
+// checked end to end with real child processes and a real OTLP receiver.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  createContextKey,
+  ROOT_CONTEXT,
+  type SpanContext,
+  trace,
+  type TraceState,
+} from "@opentelemetry/api";
+import {
+  contextFromTraceparent,
+  formatTraceHeaders,
+  parseTraceparent,
+  parseTracestate,
+} from "../src/propagation.ts";
+import { propagateTraceToEnv, traceEnv } from "../src/env.ts";
+import { forceFlush, initTracer, shutdownTracing } from "../src/provider.ts";
+import {
+  type OtlpReceiver,
+  startOtlpReceiver,
+} from "./support/otlp_receiver.ts";
+import {
+  isDeno,
+  lastJson,
+  runFixture,
+  setEnv,
+  withEnv,
+} from "./fixtures/helpers.ts";
+import process from "node:process";
+import type { Tracer } from "@opentelemetry/api";
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SPAN_ID = "00f067aa0ba902b7";
+const TP = `00-${TRACE_ID}-${SPAN_ID}-01`;
+
+let rx: OtlpReceiver;
+let tracer: Tracer;
+let restoreEnv: () => void;
+
+before(async () => {
+  rx = await startOtlpReceiver();
+  restoreEnv = setEnv({
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
+    OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+    OTEL_SERVICE_NAME: undefined,
+    OTEL_RESOURCE_ATTRIBUTES: undefined,
+    OTEL_SDK_DISABLED: undefined,
+    OTEL_EXPORTER_OTLP_PROTOCOL: undefined,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined,
+    traceparent: undefined,
+    tracestate: undefined,
+    TRACEPARENT: undefined,
+    TRACESTATE: undefined,
+  });
+  tracer = await initTracer("test.propagation", rx.url);
+});
+
+after(async () => {
+  try {
+    await shutdownTracing();
+  } finally {
+    restoreEnv();
+    await rx.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// traceparent
+// ---------------------------------------------------------------------------
+
+test("parseTraceparent: a valid version-00 header", () => {
+  assert.deepEqual(parseTraceparent(TP), {
+    traceId: TRACE_ID,
+    spanId: SPAN_ID,
+    traceFlags: 1,
+    isRemote: true,
+  });
+  assert.equal(parseTraceparent(TP.replace(/01$/, "00"))?.traceFlags, 0);
+  // Optional whitespace around a header value is not part of the value.
+  assert.equal(parseTraceparent(`  ${TP}\t`)?.spanId, SPAN_ID);
+});
+
+test("parseTraceparent rejects malformed headers", () => {
+  const bad: [string, unknown][] = [
+    ["upper-case trace id", `00-${TRACE_ID.toUpperCase()}-${SPAN_ID}-01`],
+    ["upper-case span id", `00-${TRACE_ID}-00F067AA0BA902B7-01`],
+    ["upper-case flags", `00-${TRACE_ID}-${SPAN_ID}-0A`],
+    ["upper-case version", `0A-${TRACE_ID}-${SPAN_ID}-01`],
+    ["version ff", `ff-${TRACE_ID}-${SPAN_ID}-01`],
+    ["non-hex version", `0g-${TRACE_ID}-${SPAN_ID}-01`],
+    ["all-zero trace id", `00-${"0".repeat(32)}-${SPAN_ID}-01`],
+    ["all-zero span id", `00-${TRACE_ID}-${"0".repeat(16)}-01`],
+    ["version 00 with extra field", `${TP}-extra`],
+    ["version 00 with trailing dash", `${TP}-`],
+    ["duplicated, joined by ','", `${TP},${TP}`],
+    ["duplicated, joined by ', '", `${TP}, ${TP}`],
+    ["non-hex trace id", `00-${TRACE_ID.slice(0, 31)}g-${SPAN_ID}-01`],
+    ["short trace id", `00-${TRACE_ID.slice(1)}-${SPAN_ID}-01`],
+    ["long span id", `00-${TRACE_ID}-${SPAN_ID}0-01`],
+    ["one-digit flags", `00-${TRACE_ID}-${SPAN_ID}-1`],
+    ["wrong delimiter", `00_${TRACE_ID}_${SPAN_ID}_01`],
+    ["inner whitespace", `00- ${TRACE_ID.slice(1)}-${SPAN_ID}-01`],
+    ["empty", ""],
+    ["null", null],
+    ["undefined", undefined],
+    ["number", 42],
+  ];
+  for (const [label, value] of bad) {
+    assert.equal(
+      parseTraceparent(value as string),
+      undefined,
+      `${label}: ${String(value)}`,
+    );
+  }
+});
+
+test("parseTraceparent: a higher version may carry extra fields", () => {
+  const future = `01-${TRACE_ID}-${SPAN_ID}-01-what-the-future-holds`;
+  assert.deepEqual(parseTraceparent(future), {
+    traceId: TRACE_ID,
+    spanId: SPAN_ID,
+    traceFlags: 1,
+    isRemote: true,
+  });
+  assert.equal(
+    parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01`)?.traceId,
+    TRACE_ID,
+  );
+  assert.equal(
+    parseTraceparent(`cc-${TRACE_ID}-${SPAN_ID}-00`)?.spanId,
+    SPAN_ID,
+  );
+  // ... but the flags must still end at a '-' boundary.
+  assert.equal(parseTraceparent(`01-${TRACE_ID}-${SPAN_ID}-01x`), undefined);
+  assert.equal(
+    parseTraceparent(
+      `01-${TRACE_ID}-${SPAN_ID}-01,01-${TRACE_ID}-${SPAN_ID}-01`,
+    ),
+    undefined,
+  );
+});
+
+// ---------------------------------------------------------------------------
+// tracestate
+// ---------------------------------------------------------------------------
+
+function members(n: number): string {
+  return Array.from({ length: n }, (_, i) => `k${i}=v${i}`).join(",");
+}
+
+test("parseTracestate: valid lists", () => {
+  const ts = parseTracestate("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+  assert.equal(ts?.get("congo"), "t61rcWkgMzE");
+  assert.equal(ts?.get("rojo"), "00f067aa0ba902b7");
+  assert.equal(ts?.get("missing"), undefined);
+  assert.equal(ts?.serialize(), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+
+  // OWS around members and empty members are allowed.
+  assert.equal(
+    parseTracestate(" a=1 ,\tb=2\t,, c=3")?.serialize(),
+    "a=1,b=2,c=3",
+  );
+  // '@' after the first character (multi-tenant keys); value with inner space.
+  assert.equal(parseTracestate("tenant@vendor=x")?.get("tenant@vendor"), "x");
+  assert.equal(parseTracestate("k_-*/@9=a b")?.get("k_-*/@9"), "a b");
+  assert.equal(parseTracestate("0digit=1")?.get("0digit"), "1");
+
+  // Exactly 32 members, a 256-character key, a 256-character value.
+  assert.equal(parseTracestate(members(32))?.get("k31"), "v31");
+  const key256 = "a" + "b".repeat(255);
+  assert.equal(parseTracestate(`${key256}=1`)?.get(key256), "1");
+  const val256 = "v".repeat(256);
+  assert.equal(parseTracestate(`a=${val256}`)?.get("a"), val256);
+});
+
+test("parseTracestate rejects the whole header for any bad member", () => {
+  const bad: [string, unknown][] = [
+    ["33 members", members(33)],
+    ["257-character key", `${"a".repeat(257)}=1`],
+    ["257-character value", `a=${"v".repeat(257)}`],
+    ["upper-case key", "UPPER=1"],
+    ["upper-case key among good", "a=1,Bad=2"],
+    ["key starting with '@'", "@vendor=1"],
+    ["key starting with '_'", "_a=1"],
+    ["key with '.'", "a.b=1"],
+    ["key with space", "a b=1"],
+    ["member without '='", "a=1,b"],
+    ["empty key", "=1"],
+    ["empty value", "a="],
+    ["value with '='", "a=b=c"],
+    ["value with control character", "a=b\u0001"],
+    ["duplicated key", "a=1,a=2"],
+    ["empty", ""],
+    ["only commas", " , ,"],
+    ["null", null],
+    ["undefined", undefined],
+  ];
+  for (const [label, value] of bad) {
+    assert.equal(parseTracestate(value as string), undefined, label);
+  }
+});
+
+test("the strict TraceState is immutable and keeps the W3C rules", () => {
+  const ts = parseTracestate("a=1,b=2")!;
+  const updated = ts.set("b", "3");
+  assert.equal(
+    updated.serialize(),
+    "b=3,a=1",
+    "updated key moves to the front",
+  );
+  assert.equal(ts.serialize(), "a=1,b=2", "original unchanged");
+  assert.equal(ts.set("c", "4").serialize(), "c=4,a=1,b=2");
+  assert.equal(ts.unset("a").serialize(), "b=2");
+  assert.equal(ts.serialize(), "a=1,b=2");
+  // Invalid entries are refused.
+  assert.equal(ts.set("Bad", "1"), ts);
+  assert.equal(ts.set("ok", "x=y"), ts);
+  // Never more than 32 members.
+  const full = parseTracestate(members(32))!;
+  const more = full.set("new", "1");
+  assert.equal(more.serialize().split(",").length, 32);
+  assert.equal(more.get("new"), "1");
+  assert.equal(
+    more.get("k31"),
+    undefined,
+    "the oldest (last) member is dropped",
+  );
+});
+
+// ---------------------------------------------------------------------------
+// contexts and formatting
+// ---------------------------------------------------------------------------
+
+test("contextFromTraceparent: remote parent, tracestate, base context", () => {
+  const KEY = createContextKey("llmtrace-test");
+  const base = ROOT_CONTEXT.setValue(KEY, "kept");
+  const ctx = contextFromTraceparent(TP, "a=1", base)!;
+  assert.equal(ctx.getValue(KEY), "kept");
+  const sc = trace.getSpanContext(ctx)!;
+  assert.equal(sc.traceId, TRACE_ID);
+  assert.equal(sc.spanId, SPAN_ID);
+  assert.equal(sc.isRemote, true);
+  assert.equal(sc.traceState?.get("a"), "1");
+
+  assert.equal(contextFromTraceparent(undefined), undefined);
+  assert.equal(contextFromTraceparent(TP.toUpperCase(), "a=1"), undefined);
+  const dropped = trace.getSpanContext(contextFromTraceparent(TP, "A=1")!);
+  assert.equal(dropped?.traceId, TRACE_ID);
+  assert.equal(dropped?.traceState, undefined);
+});
+
+test("formatTraceHeaders: version 00, flags, tracestate, invalid contexts", () => {
+  const sc: SpanContext = { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 1 };
+  assert.deepEqual(formatTraceHeaders(sc), { traceparent: TP });
+  assert.deepEqual(formatTraceHeaders({ ...sc, traceFlags: 0 }), {
+    traceparent: `00-${TRACE_ID}-${SPAN_ID}-00`,
+  });
+  assert.deepEqual(
+    formatTraceHeaders({ ...sc, traceState: parseTracestate("x=1,y=2") }),
+    { traceparent: TP, tracestate: "x=1,y=2" },
+  );
+  // A TraceState that serializes to something invalid is left out.
+  const rogue: TraceState = {
+    get: () => undefined,
+    set() {
+      return this;
+    },
+    unset() {
+      return this;
+    },
+    serialize: () => "NOT VALID",
+  };
+  assert.deepEqual(formatTraceHeaders({ ...sc, traceState: rogue }), {
+    traceparent: TP,
+  });
+  assert.equal(formatTraceHeaders(undefined), undefined);
+  assert.equal(
+    formatTraceHeaders({ ...sc, traceId: "0".repeat(32) }),
+    undefined,
+  );
+  assert.equal(
+    formatTraceHeaders({ ...sc, spanId: "0".repeat(16) }),
+    undefined,
+  );
+  // Round trip; a future version is re-emitted as version 00 without extras.
+  assert.equal(formatTraceHeaders(parseTraceparent(TP))?.traceparent, TP);
+  assert.equal(
+    formatTraceHeaders(parseTraceparent(`02-${TRACE_ID}-${SPAN_ID}-01-x`))
+      ?.traceparent,
+    TP,
+  );
+});
+
+// ---------------------------------------------------------------------------
+// traceEnv / propagateTraceToEnv
+// ---------------------------------------------------------------------------
+
+test("traceEnv: traceparent/tracestate of a context, and the endpoint after init", () => {
+  const ctx = contextFromTraceparent(TP, "congo=t61rcWkgMzE")!;
+  assert.deepEqual(traceEnv(ctx), {
+    traceparent: TP,
+    tracestate: "congo=t61rcWkgMzE",
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: rx.url,
+  });
+  // A context without a span: only the endpoint.
+  assert.deepEqual(traceEnv(ROOT_CONTEXT), {
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: rx.url,
+  });
+  // A live local span.
+  const span = tracer.startSpan("traceenv_local_span");
+  const sc = span.spanContext();
+  const vars = traceEnv(trace.setSpan(ROOT_CONTEXT, span));
+  span.end();
+  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-01`);
+  assert.equal(vars.tracestate, undefined);
+  // traceEnv never writes the process environment.
+  assert.equal(process.env.traceparent, undefined);
+
+  for (const bad of [null, {}, "ctx", 1]) {
+    assert.throws(
+      () => traceEnv(bad as never),
+      (e: unknown) => e instanceof TypeError && /Context/.test(e.message),
+    );
+  }
+});
+
+test("propagateTraceToEnv: sets the variables for fn and restores the previous ones", async () => {
+  const ctx = contextFromTraceparent(TP, "a=1")!;
+  await withEnv({ traceparent: "previous-tp", tracestate: undefined }, () => {
+    const seen = propagateTraceToEnv(() => ({
+      tp: process.env.traceparent,
+      ts: process.env.tracestate,
+    }), ctx);
+    assert.deepEqual(seen, { tp: TP, ts: "a=1" });
+    assert.equal(process.env.traceparent, "previous-tp");
+    assert.equal("tracestate" in process.env, false, "unset again");
+  });
+  // A context without tracestate removes an inherited tracestate during fn.
+  await withEnv({ traceparent: undefined, tracestate: "old=1" }, () => {
+    const during = propagateTraceToEnv(
+      () => process.env.tracestate,
+      contextFromTraceparent(TP)!,
+    );
+    assert.equal(during, undefined);
+    assert.equal(process.env.tracestate, "old=1");
+    assert.equal("traceparent" in process.env, false);
+  });
+});
+
+test("propagateTraceToEnv restores the environment when fn throws", async () => {
+  const ctx = contextFromTraceparent(TP)!;
+  await withEnv({ traceparent: "previous-tp" }, () => {
+    const boom = new Error("sync boom");
+    let inside: string | undefined;
+    assert.throws(
+      () =>
+        propagateTraceToEnv(() => {
+          inside = process.env.traceparent;
+          throw boom;
+        }, ctx),
+      (e) => e === boom,
+    );
+    assert.equal(inside, TP);
+    assert.equal(process.env.traceparent, "previous-tp");
+  });
+});
+
+test("propagateTraceToEnv restores the environment when the promise settles", async () => {
+  const ctx = contextFromTraceparent(TP)!;
+  await withEnv({ traceparent: undefined }, async () => {
+    const boom = new Error("async boom");
+    let afterAwait: string | undefined;
+    const p = propagateTraceToEnv(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      afterAwait = process.env.traceparent;
+      throw boom;
+    }, ctx);
+    assert.ok(p instanceof Promise);
+    // Still set while the promise is pending.
+    assert.equal(process.env.traceparent, TP);
+    await assert.rejects(p, (e) => e === boom);
+    assert.equal(afterAwait, TP);
+    assert.equal("traceparent" in process.env, false);
+
+    const ok = propagateTraceToEnv(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      return process.env.traceparent;
+    }, ctx);
+    assert.equal(await ok, TP);
+    assert.equal("traceparent" in process.env, false);
+  });
+  assert.throws(
+    () => propagateTraceToEnv("nope" as never),
+    (e: unknown) => e instanceof TypeError && /function/.test(e.message),
+  );
+});
+
+// ---------------------------------------------------------------------------
+// Real child processes
+// ---------------------------------------------------------------------------
+
+const runtimeName = isDeno ? "deno" : "bun";
+
+async function assertWorkerSpan(
+  childName: string,
+  parentTraceId: string,
+  parentSpanId: string,
+  childPid: number,
+) {
+  await forceFlush();
+  const spans = await rx.waitForSpans(
+    (s) => s.some((x) => x.name === childName),
+    { timeoutMs: 10_000, message: `waiting for ${childName}` },
+  );
+  const mine = spans.filter((s) => s.name === childName);
+  assert.equal(mine.length, 1);
+  const span = mine[0];
+  assert.equal(span.traceId, parentTraceId);
+  assert.equal(span.parentSpanId, parentSpanId);
+  assert.notEqual(span.spanId, parentSpanId);
+  assert.equal(span.kind, 1); // INTERNAL
+  assert.equal(span.resource["vllm.process_kind"], "worker");
+  assert.equal(span.resource["vllm.process_name"], "Worker_0");
+  assert.equal(span.resource["service.name"], "test.worker");
+  assert.equal(span.resource["vllm.instrumenting_module_name"], "test.worker");
+  assert.equal(span.resource["process.runtime.name"], runtimeName);
+  assert.equal(span.resource["process.pid"], childPid);
+  assert.equal(span.resource["vllm.process_id"], String(childPid));
+  assert.notEqual(childPid, process.pid);
+  assert.equal(span.attributes["code.function"], "workerTask");
+  assert.equal(span.attributes["code.namespace"], "worker");
+  return span;
+}
+
+test("subprocess: a child spawned with traceEnv(ctx) joins the parent's trace", async () => {
+  const parent = tracer.startSpan("subprocess_parent");
+  const psc = parent.spanContext();
+  const env = traceEnv(trace.setSpan(ROOT_CONTEXT, parent));
+  assert.equal(env.traceparent, `00-${psc.traceId}-${psc.spanId}-01`);
+  assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, rx.url);
+  const result = await runFixture("worker.ts", {
+    ...process.env,
+    ...env,
+    LLMTRACE_TEST_SPAN: "subprocess_child_traceenv",
+  });
+  parent.end();
+  assert.equal(result.code, 0, result.stderr);
+  const report = lastJson(result);
+  assert.equal(report.tracer, true);
+  assert.equal(report.value, 42);
+  assert.equal(report.traceparent, env.traceparent);
+  assert.equal(report.pid, result.pid);
+
+  await assertWorkerSpan(
+    "subprocess_child_traceenv",
+    psc.traceId,
+    psc.spanId,
+    result.pid,
+  );
+  const parentSpan = rx.spans().find((s) => s.name === "subprocess_parent");
+  assert.ok(parentSpan);
+  assert.equal(parentSpan.spanId, psc.spanId);
+  assert.equal(parentSpan.resource["service.name"], "test.propagation");
+});
+
+test("subprocess: a child spawned inside propagateTraceToEnv inherits the trace", async () => {
+  const parent = tracer.startSpan("subprocess_parent_inherit");
+  const psc = parent.spanContext();
+  // No explicit env: the child inherits this process's environment, which
+  // holds traceparent (propagateTraceToEnv) and the endpoint (initTracer).
+  const extra = setEnv({ LLMTRACE_TEST_SPAN: "subprocess_child_inherit" });
+  let result;
+  try {
+    result = await propagateTraceToEnv(
+      () => runFixture("worker.ts", undefined),
+      trace.setSpan(ROOT_CONTEXT, parent),
+    );
+  } finally {
+    extra();
+  }
+  parent.end();
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(process.env.traceparent, undefined, "restored after the child");
+  assert.equal(
+    lastJson(result).traceparent,
+    `00-${psc.traceId}-${psc.spanId}-01`,
+  );
+  await assertWorkerSpan(
+    "subprocess_child_inherit",
+    psc.traceId,
+    psc.spanId,
+    result.pid,
+  );
+});
+
+test("subprocess: without an endpoint in its environment the worker stays untraced", async () => {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    traceparent: TP,
+    LLMTRACE_TEST_SPAN: "subprocess_child_untraced",
+  };
+  delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const result = await runFixture("worker.ts", env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(lastJson(result).tracer, false);
+  assert.equal(lastJson(result).value, 42);
+  await forceFlush();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(
+    rx.spans().filter((s) => s.name === "subprocess_child_untraced").length,
+    0,
+  );
+});
