@@ -1,0 +1,97 @@
+// An OpenAI-compatible streaming chat completion: 64 small SSE data events
+// (no delay between them), then a usage event and [DONE].
+// MODE=untraced | traced            : the inference server itself
+// MODE=router | router-traced       : a router forwarding to UPSTREAM
+//   (plain fetch, or traceHandler + tracedFetch)
+import { env, type Handler, listen } from "./common.ts";
+
+export const CONTENT_CHUNKS = 64;
+const enc = new TextEncoder();
+const chunks: Uint8Array[] = [];
+for (let i = 0; i < CONTENT_CHUNKS; i++) {
+  const last = i === CONTENT_CHUNKS - 1;
+  chunks.push(enc.encode(`data: ${
+    JSON.stringify({
+      id: "chatcmpl-bench",
+      object: "chat.completion.chunk",
+      created: 1700000000,
+      model: "bench-model",
+      choices: [{
+        index: 0,
+        delta: i === 0
+          ? { role: "assistant", content: "tok" }
+          : { content: ` t${i}` },
+        finish_reason: last ? "stop" : null,
+      }],
+    })
+  }\n\n`));
+}
+chunks.push(enc.encode(`data: ${
+  JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created: 1700000000,
+    model: "bench-model",
+    choices: [],
+    usage: {
+      prompt_tokens: 12,
+      completion_tokens: CONTENT_CHUNKS,
+      total_tokens: 12 + CONTENT_CHUNKS,
+    },
+  })
+}\n\n`));
+chunks.push(enc.encode("data: [DONE]\n\n"));
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+};
+
+const inference: Handler = async (req) => {
+  await req.text();
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (i < chunks.length) c.enqueue(chunks[i++]);
+      else c.close();
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, { headers: SSE_HEADERS });
+};
+
+const mode = env("MODE") ?? "untraced";
+let handler: Handler;
+if (mode === "untraced") handler = inference;
+else if (mode === "router") {
+  const upstream = env("UPSTREAM")!;
+  handler = async (req) => {
+    const body = await req.text();
+    return await fetch(`${upstream}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+  };
+} else {
+  const m = await import(env("LLMTRACE_MOD") ?? "../../mod.ts");
+  await m.initTracer("bench.llm", env("SINK"), undefined, {
+    flushOnExit: false,
+  });
+  if (mode === "traced") {
+    handler = m.traceHandler(inference, {
+      route: "/v1/chat/completions",
+      providerName: "bench",
+    });
+  } else if (mode === "router-traced") {
+    const upstream = env("UPSTREAM")!;
+    handler = m.traceHandler(async (req: Request) => {
+      const body = await req.text();
+      return await m.tracedFetch(`${upstream}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }, { request: req, providerName: "vllm" });
+    }, { route: "/v1/chat/completions", providerName: "llmtrace-router" });
+  } else throw new Error(`unknown MODE ${mode}`);
+}
+listen(handler);
