@@ -75,7 +75,7 @@ function promptTokens(messages: unknown): number {
  */
 export function createInferenceServer(
   opts: EngineOptions = {},
-): (req: Request) => Promise<Response> {
+): (req: Request) => Response | Promise<Response> {
   const slots = opts.slots ?? 2;
   const prefillMs = opts.prefillMs ?? 30;
   const decodeMs = opts.decodeMsPerToken ?? 8;

@@ -28,7 +28,7 @@ export interface RouterOptions {
  */
 export function createRouter(
   opts: RouterOptions,
-): (req: Request) => Promise<Response> {
+): (req: Request) => Response | Promise<Response> {
   return traceHandler(async (req: Request): Promise<Response> => {
     if (req.method !== "POST") {
       return Response.json({ error: { message: "use POST" } }, { status: 405 });

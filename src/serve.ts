@@ -306,7 +306,7 @@ function recordError(span: Span, err: unknown): void {
 export function traceHandler<A extends any[]>(
   handler: FetchHandler<A>,
   options: TraceHandlerOptions = {},
-): (req: Request, ...rest: A) => Promise<Response> {
+): (req: Request, ...rest: A) => Response | Promise<Response> {
   if (typeof handler !== "function") {
     throw new TypeError(
       `traceHandler(handler): handler must be a function, got ${
@@ -331,14 +331,24 @@ export function traceHandler<A extends any[]>(
   const fixedTracer = options.tracer;
   const native = nativeTelemetry() !== undefined;
 
-  return async function tracedHandler(
+  // Tracing off: call the handler directly, not through an async function,
+  // so a synchronous Response stays synchronous, as without llmtrace.
+  return function tracedHandler(
+    this: unknown,
+    req: Request,
+    ...rest: A
+  ): Response | Promise<Response> {
+    if (!fixedTracer && !_tracingActive()) {
+      return handler.call(this, req, ...rest);
+    }
+    return traced.call(this, req, ...rest);
+  };
+
+  async function traced(
     this: unknown,
     req: Request,
     ...rest: A
   ): Promise<Response> {
-    if (!fixedTracer && !_tracingActive()) {
-      return await handler.call(this, req, ...rest);
-    }
     const startedAt = performance.now();
     const start = nowHrTime();
     let span: Span;
@@ -489,5 +499,5 @@ export function traceHandler<A extends any[]>(
       }
       return res;
     }
-  };
+  }
 }

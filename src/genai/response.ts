@@ -77,14 +77,6 @@ export function endSpan(
   }
 }
 
-function applySummary(
-  span: Span,
-  info: GenAIResponseInfo,
-  opts: FollowOptions,
-): void {
-  span.setAttributes(responseAttributes(info, opts.mode, opts.captureContent));
-}
-
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(total);
@@ -96,39 +88,33 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/**
- * Returns a response with the same status, headers and bytes whose body the
- * span follows to its end. Bodiless responses end the span at once. Never
- * throws; the caller's response is never lost.
- *
- * @param res The response to follow.
- * @param opts See {@link FollowOptions}.
- * @returns The response to hand on.
- */
-export function followResponse(res: Response, opts: FollowOptions): Response {
-  const { span } = opts;
-  const body = res.body;
-  const ct = res.headers.get("content-type") ?? "";
-  const isSse = ct.includes("text/event-stream");
-  const isJson = !isSse && ct.includes("json");
-  if (!body || (!isSse && !isJson && !opts.coverAllBodies)) {
-    endSpan(span, nowHrTime(), opts.beforeEnd, opts.afterEnd);
-    return res;
-  }
-  const sse = isSse
-    ? new SseObserver({ captureContent: opts.captureContent })
-    : undefined;
-  let parts: Uint8Array[] | undefined = isJson ? [] : undefined;
-  let size = 0;
-  let firstTokenSeen = false;
-  const attrs: Attributes = {};
+/** One span following a body, and what it needs when the body settles. */
+type Follower = FollowOptions;
 
-  const finishSse = () => {
-    if (!sse) return;
-    sse.end();
-    const s = sse.summary;
-    attrs[ATTR_RESPONSE_CHUNKS] = s.chunks;
-    applySummary(span, {
+/** The one pass over a body that every following span shares. */
+interface BodyWatch {
+  followers: Follower[];
+  settled: boolean;
+}
+
+/**
+ * Responses this module already follows. A router that returns
+ * `tracedFetch`'s response from a `traceHandler` handler would otherwise wrap
+ * and parse the same stream twice; the server span joins the existing pass.
+ */
+const watched = new WeakMap<Response, BodyWatch>();
+
+function applyInfo(f: Follower, info: GenAIResponseInfo): void {
+  f.span.setAttributes(responseAttributes(info, f.mode, f.captureContent));
+}
+
+function sseInfo(sse: SseObserver): {
+  info: GenAIResponseInfo;
+  chunks: number;
+} {
+  const s = sse.summary;
+  return {
+    info: {
       id: s.id,
       model: s.model,
       finishReasons: s.finishReasons,
@@ -136,7 +122,72 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       outputTokens: s.outputTokens,
       cachedInputTokens: s.cachedInputTokens,
       outputText: s.outputText,
-    }, opts);
+    },
+    chunks: s.chunks,
+  };
+}
+
+/**
+ * Returns a response with the same status, headers and bytes whose body the
+ * span follows to its end. Bodiless responses (and, unless
+ * `coverAllBodies`, bodies that are neither JSON nor server-sent events) end
+ * the span at once without touching the body, which keeps the runtime's fast
+ * path for static bodies. A response already followed for another span is
+ * returned as is, and this span joins that pass. Never throws; the caller's
+ * response is never lost.
+ *
+ * @param res The response to follow.
+ * @param opts See {@link FollowOptions}.
+ * @returns The response to hand on.
+ */
+export function followResponse(res: Response, opts: FollowOptions): Response {
+  const existing = watched.get(res);
+  if (existing && !existing.settled) {
+    existing.followers.push(opts);
+    return res;
+  }
+  const ct = res.headers.get("content-type") ?? "";
+  const isSse = ct.includes("text/event-stream");
+  const isJson = !isSse && ct.includes("json");
+  // Reading `res.body` turns a static body into a stream: only when needed.
+  const body = isSse || isJson || opts.coverAllBodies ? res.body : null;
+  if (!body) {
+    endSpan(opts.span, nowHrTime(), opts.beforeEnd, opts.afterEnd);
+    return res;
+  }
+  const watch: BodyWatch = { followers: [opts], settled: false };
+  const sse = isSse
+    ? new SseObserver({ captureContent: opts.captureContent })
+    : undefined;
+  let parts: Uint8Array[] | undefined = isJson ? [] : undefined;
+  let size = 0;
+  let firstTokenSeen = false;
+
+  const settle = (
+    apply: (f: Follower, end: HrTime) => void,
+  ) => {
+    const end = nowHrTime();
+    watch.settled = true;
+    const sseResult = sse ? (sse.end(), sseInfo(sse)) : undefined;
+    let jsonInfo: GenAIResponseInfo | undefined;
+    if (parts && parts.length) {
+      jsonInfo = parseResponseBody(concat(parts, size));
+    }
+    for (const f of watch.followers) {
+      try {
+        const attrs: Attributes = { [ATTR_RESPONSE_BODY_SIZE]: size };
+        if (sseResult) {
+          attrs[ATTR_RESPONSE_CHUNKS] = sseResult.chunks;
+          applyInfo(f, sseResult.info);
+        }
+        if (jsonInfo) applyInfo(f, jsonInfo);
+        f.span.setAttributes(attrs);
+        apply(f, end);
+      } catch {
+        // one span's trouble never affects another's, nor the body
+      }
+      endSpan(f.span, end, f.beforeEnd, f.afterEnd);
+    }
   };
 
   const observed = observeBody(body, {
@@ -145,12 +196,12 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       if (sse) {
         if (sse.push(chunk) && !firstTokenSeen) {
           firstTokenSeen = true;
-          span.setAttributes(
-            ttftAttributes(
-              (performance.now() - opts.startedAt) / 1000,
-              opts.mode,
-            ),
-          );
+          const now = performance.now();
+          for (const f of watch.followers) {
+            f.span.setAttributes(
+              ttftAttributes((now - f.startedAt) / 1000, f.mode),
+            );
+          }
         }
       } else if (parts) {
         if (size > opts.maxJsonBytes) parts = undefined;
@@ -158,56 +209,41 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       }
     },
     onEnd() {
-      const end = nowHrTime();
-      finishSse();
-      if (parts && parts.length) {
-        const info = parseResponseBody(concat(parts, size));
-        if (info) applySummary(span, info, opts);
-      }
-      attrs[ATTR_RESPONSE_BODY_SIZE] = size;
-      span.setAttributes(attrs);
-      endSpan(span, end, opts.beforeEnd, opts.afterEnd);
+      settle(() => {});
     },
     onError(error) {
-      const end = nowHrTime();
-      finishSse();
-      attrs[ATTR_RESPONSE_BODY_SIZE] = size;
-      attrs["error.type"] = error instanceof Error
-        ? error.name || "Error"
-        : "stream_error";
-      span.setAttributes(attrs);
-      span.recordException(
-        error instanceof Error ? error : { message: String(error) },
-      );
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: "response body failed: " +
-          (error instanceof Error ? error.message : String(error)),
+      settle((f) => {
+        f.span.setAttribute(
+          "error.type",
+          error instanceof Error ? error.name || "Error" : "stream_error",
+        );
+        f.span.recordException(
+          error instanceof Error ? error : { message: String(error) },
+        );
+        f.span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: "response body failed: " +
+            (error instanceof Error ? error.message : String(error)),
+        });
       });
-      endSpan(span, end, opts.beforeEnd, opts.afterEnd);
     },
     onCancel(reason) {
-      const end = nowHrTime();
-      finishSse();
-      attrs[ATTR_RESPONSE_BODY_SIZE] = size;
-      attrs["error.type"] = "cancelled";
-      span.setAttributes(attrs);
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: "the response body was cancelled before it ended" +
-          (reason instanceof Error ? `: ${reason.message}` : ""),
+      settle((f) => {
+        f.span.setAttribute("error.type", "cancelled");
+        f.span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: "the response body was cancelled before it ended" +
+            (reason instanceof Error ? `: ${reason.message}` : ""),
+        });
+        f.onCancel?.(reason);
       });
-      try {
-        opts.onCancel?.(reason);
-      } catch {
-        // observers never break the stream
-      }
-      endSpan(span, end, opts.beforeEnd, opts.afterEnd);
     },
   });
-  return new Response(observed, {
+  const out = new Response(observed, {
     status: res.status,
     statusText: res.statusText,
     headers: res.headers,
   });
+  watched.set(out, watch);
+  return out;
 }

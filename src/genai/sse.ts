@@ -510,6 +510,21 @@ export class SseObserver {
       this.#done = true;
       return;
     }
+    // Fast path: once id, model and the first content are known (and text is
+    // not captured), an event whose finish_reason, usage and error are null
+    // or absent can only change the counts: skip JSON.parse. This is most
+    // events of a long answer.
+    if (
+      !this.#capture && this.#contentChunks > 0 && this.#id !== undefined &&
+      this.#model !== undefined && data.charCodeAt(0) === 123 /* { */ &&
+      data.charCodeAt(data.length - 1) === 125 /* } */ &&
+      nullOrAbsent(data, '"finish_reason"') && nullOrAbsent(data, '"usage"') &&
+      nullOrAbsent(data, '"error"')
+    ) {
+      this.#chunks++;
+      if (CARRIES_CONTENT.test(data)) this.#contentChunks++;
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(data);
@@ -593,4 +608,28 @@ export class SseObserver {
 
 function nonEmptyString(value: unknown): boolean {
   return typeof value === "string" && value.length > 0;
+}
+
+/**
+ * Whether an event's JSON text carries content: a non-empty `content`,
+ * `text`, `reasoning_content` or `reasoning` string, or tool/function calls.
+ * Quotes inside JSON strings are escaped, so a key pattern cannot match text
+ * within a value.
+ */
+const CARRIES_CONTENT =
+  /"(?:content|text|reasoning_content|reasoning)"\s*:\s*"[^"]|"tool_calls"\s*:\s*\[\s*\{|"function_call"\s*:\s*\{/;
+
+/** Whether every occurrence of the quoted key `key` has a `null` value. */
+function nullOrAbsent(data: string, key: string): boolean {
+  let i = data.indexOf(key);
+  while (i >= 0) {
+    let j = i + key.length;
+    while (data.charCodeAt(j) === 32) j++;
+    if (data.charCodeAt(j) !== 58 /* : */) return false;
+    j++;
+    while (data.charCodeAt(j) === 32) j++;
+    if (!data.startsWith("null", j)) return false;
+    i = data.indexOf(key, j);
+  }
+  return true;
 }

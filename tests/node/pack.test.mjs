@@ -109,7 +109,7 @@ test("the packed tarball installs into a scratch project", async () => {
     [
       'import { initTracer, traceHandler, tracedFetch, type TraceHandlerOptions } from "llmtrace";',
       'const opts: TraceHandlerOptions = { route: "/v1/chat/completions" };',
-      "export const h: (req: Request) => Promise<Response> = traceHandler((req: Request) => tracedFetch(req.url), opts);",
+      "export const h: (req: Request) => Response | Promise<Response> = traceHandler((req: Request) => tracedFetch(req.url), opts);",
       'export const ready: Promise<unknown> = initTracer("x");',
       "",
     ].join("\n"),
