@@ -5,21 +5,41 @@
  *
  * @module
  */
-import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, type Span, trace } from "@opentelemetry/api";
 import type { Context } from "./types.ts";
 import { runtime } from "./runtime/detect.ts";
 import { contextFromTraceparent } from "./propagation.ts";
 
-const requestContexts = new WeakMap<object, Context>();
+/** The span of a served request and its parent; the Context is built on demand. */
+interface Binding {
+  parent: Context;
+  span: Span;
+  ctx?: Context;
+}
+
+// A symbol-keyed property on the Request itself: it lives exactly as long as
+// the request, and costs the garbage collector less than a WeakMap entry per
+// request. Objects that refuse new properties fall back to the WeakMap.
+const BINDING = Symbol("llmtrace.requestContext");
+const fallback = new WeakMap<object, Binding>();
 
 /**
- * Remembers the context of a request being served (used by `traceHandler`).
- * Held weakly: once the request is gone, so is the entry.
+ * Remembers the server span of a request being served (used by
+ * `traceHandler`). The request's Context is only built if someone asks.
  *
  * @internal
  */
-export function _bindRequestContext(req: object, ctx: Context): void {
-  requestContexts.set(req, ctx);
+export function _bindRequestContext(
+  req: object,
+  parent: Context,
+  span: Span,
+): void {
+  const binding: Binding = { parent, span };
+  try {
+    (req as Record<symbol, Binding>)[BINDING] = binding;
+  } catch {
+    fallback.set(req, binding);
+  }
 }
 
 /**
@@ -45,7 +65,10 @@ export function _bindRequestContext(req: object, ctx: Context): void {
  */
 export function contextOf(req: Request | object): Context | undefined {
   if (req === null || typeof req !== "object") return undefined;
-  return requestContexts.get(req);
+  const b = (req as Record<symbol, Binding | undefined>)[BINDING] ??
+    fallback.get(req);
+  if (!b) return undefined;
+  return b.ctx ??= trace.setSpan(b.parent, b.span);
 }
 
 /**

@@ -352,7 +352,6 @@ export function traceHandler<A extends any[]>(
     const startedAt = performance.now();
     const start = nowHrTime();
     let span: Span;
-    let ctx: Context;
     let reqInfo: Promise<GenAIRequestInfo | undefined> | undefined;
     try {
       const method = req.method;
@@ -434,8 +433,7 @@ export function traceHandler<A extends any[]>(
         { kind: SpanKind.SERVER, attributes: attrs, links, startTime: start },
         parent,
       );
-      ctx = trace.setSpan(parent, span);
-      _bindRequestContext(req, ctx);
+      _bindRequestContext(req, parent, span);
     } catch {
       // Tracing must never cost the app its request.
       return await handler.call(this, req, ...rest);
