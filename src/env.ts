@@ -64,6 +64,46 @@ export function traceEnv(ctx?: Context): Record<string, string> {
   return out;
 }
 
+type TraceVars = { traceparent?: string; tracestate?: string };
+
+/**
+ * The propagations running now, oldest first, and the environment's values
+ * from before the first of them. Overlapping async callers may end in any
+ * order: the environment always shows the newest running one, and returns to
+ * exactly what it was once the last one ends (a plain save/restore per call
+ * would leave a finished caller's trace behind in some orders).
+ */
+const running: TraceVars[] = [];
+let original: TraceVars | undefined;
+
+function write(vars: TraceVars): boolean {
+  const rt = runtime();
+  let ok = true;
+  for (const k of TRACE_HEADERS) ok = rt.setEnv(k, vars[k]) && ok;
+  return ok;
+}
+
+function enter(vars: TraceVars): () => void {
+  const rt = runtime();
+  if (running.length === 0) {
+    original = {
+      traceparent: rt.getEnv("traceparent"),
+      tracestate: rt.getEnv("tracestate"),
+    };
+  }
+  if (!write(vars)) return () => {};
+  running.push(vars);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const i = running.lastIndexOf(vars);
+    if (i >= 0) running.splice(i, 1);
+    write(running.length ? running[running.length - 1] : original ?? {});
+    if (running.length === 0) original = undefined;
+  };
+}
+
 /**
  * vLLM's `propagate_trace_to_env`: writes `traceparent`/`tracestate` for the
  * current (or given) context into this process's environment (`Deno.env`,
@@ -74,7 +114,9 @@ export function traceEnv(ctx?: Context): Record<string, string> {
  * The environment is global to the process: while an async `fn` awaits,
  * another request's `propagateTraceToEnv` can overwrite the values, and the
  * child spawned then joins the wrong trace. Under concurrency pass
- * {@link traceEnv} to the spawn call instead. Where the runtime forbids env
+ * {@link traceEnv} to the spawn call instead. Whatever the order in which
+ * overlapping calls end, the environment returns to its previous values
+ * once the last one ends. Where the runtime forbids env
  * writes (Deno without `--allow-env`), `fn` simply runs.
  *
  * @param fn The function to run with the trace in the environment.
@@ -97,17 +139,11 @@ export function propagateTraceToEnv<R>(fn: () => R, ctx?: Context): R {
       `propagateTraceToEnv(fn): fn must be a function, got ${describe(fn)}`,
     );
   }
-  const rt = runtime();
   const vars = traceEnv(ctx);
-  const saved = TRACE_HEADERS.map((k) => [k, rt.getEnv(k)] as const);
-  let wrote = true;
-  for (const k of TRACE_HEADERS) {
-    wrote = rt.setEnv(k, vars[k]) && wrote;
-  }
-  const restore = () => {
-    if (!wrote) return;
-    for (const [k, v] of saved) rt.setEnv(k, v);
-  };
+  const restore = enter({
+    traceparent: vars.traceparent,
+    tracestate: vars.tracestate,
+  });
   let result: R;
   try {
     result = fn();
