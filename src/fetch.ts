@@ -14,6 +14,7 @@ import {
 import type { Attributes, Context } from "./types.ts";
 import { semconvMode } from "./attributes.ts";
 import { contextOf, getSmartContext } from "./context.ts";
+import { recordError } from "./errors.ts";
 import { describe } from "./exporter_config.ts";
 import { requestAttributes } from "./genai/attributes.ts";
 import {
@@ -257,18 +258,7 @@ export async function tracedFetch(
   try {
     res = await doFetch(input, { ...init, headers, signal });
   } catch (err) {
-    const e = err as Error;
-    span.recordException(
-      err instanceof Error ? err : { message: String(err), name: "Error" },
-    );
-    span.setAttribute(
-      "error.type",
-      err instanceof Error ? e.name || "Error" : "_OTHER",
-    );
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: err instanceof Error ? e.message : String(err),
-    });
+    recordError(span, err);
     span.end();
     throw err;
   }

@@ -9,7 +9,6 @@ import {
   context,
   type Span,
   SpanKind,
-  SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
 import type {
@@ -22,6 +21,7 @@ import type {
   Tracer,
 } from "./types.ts";
 import { SpanAttributes } from "./attributes.ts";
+import { recordError } from "./errors.ts";
 import { getSmartContext } from "./context.ts";
 import { describe } from "./exporter_config.ts";
 import { _tracer } from "./provider.ts";
@@ -129,19 +129,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 function fail(span: Span, err: unknown, record: boolean): void {
-  if (record) {
-    span.recordException(
-      err instanceof Error ? err : { message: String(err), name: "Error" },
-    );
-  }
-  span.setStatus({
-    code: SpanStatusCode.ERROR,
-    message: err instanceof Error ? err.message : String(err),
-  });
-  span.setAttribute(
-    "error.type",
-    err instanceof Error ? err.name || "Error" : typeof err,
-  );
+  recordError(span, err, { recordException: record, fallbackType: typeof err });
 }
 
 function wrapAsyncGenerator<T, R, N>(

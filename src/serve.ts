@@ -16,6 +16,7 @@ import {
 import type { Attributes, Context, Link, Tracer } from "./types.ts";
 import { semconvMode } from "./attributes.ts";
 import { _bindRequestContext } from "./context.ts";
+import { recordError } from "./errors.ts";
 import { describe } from "./exporter_config.ts";
 import { requestAttributes } from "./genai/attributes.ts";
 import {
@@ -237,20 +238,6 @@ function flushThroughWaitUntil(
     return ended;
   }
   return undefined;
-}
-
-function recordError(span: Span, err: unknown): void {
-  span.recordException(
-    err instanceof Error ? err : { message: String(err), name: "Error" },
-  );
-  span.setStatus({
-    code: SpanStatusCode.ERROR,
-    message: err instanceof Error ? err.message : String(err),
-  });
-  span.setAttribute(
-    "error.type",
-    err instanceof Error ? err.name || "Error" : "_OTHER",
-  );
 }
 
 /**

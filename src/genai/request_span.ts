@@ -8,6 +8,7 @@ import { type HrTime, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Attributes, Context, SpanContext } from "../types.ts";
 import { semconvMode, SpanAttributes as A } from "../attributes.ts";
 import { contextOf, getSmartContext } from "../context.ts";
+import { recordError } from "../errors.ts";
 import { describe } from "../exporter_config.ts";
 import { extractTraceContext, type HeadersLike } from "../headers.ts";
 import { sanitizeAttributes } from "../instrument.ts";
@@ -265,15 +266,7 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
     attributes: attrs,
   }, parent);
   if (options.error !== undefined) {
-    const e = options.error;
-    span.recordException(
-      e instanceof Error ? e : { message: String(e), name: "Error" },
-    );
-    span.setAttribute("error.type", e instanceof Error ? e.name : "_OTHER");
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: e instanceof Error ? e.message : String(e),
-    });
+    recordError(span, options.error);
   } else if (options.aborted) {
     span.setAttribute("error.type", "aborted");
     span.setStatus({

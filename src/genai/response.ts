@@ -9,6 +9,7 @@
 import { type HrTime, type Span, SpanStatusCode } from "@opentelemetry/api";
 import type { Attributes } from "../types.ts";
 import type { SemconvMode } from "../attributes.ts";
+import { recordError } from "../errors.ts";
 import { observeBody } from "../stream.ts";
 import { nowHrTime } from "../time.ts";
 import { responseAttributes, ttftAttributes } from "./attributes.ts";
@@ -213,17 +214,9 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
     },
     onError(error) {
       settle((f) => {
-        f.span.setAttribute(
-          "error.type",
-          error instanceof Error ? error.name || "Error" : "stream_error",
-        );
-        f.span.recordException(
-          error instanceof Error ? error : { message: String(error) },
-        );
-        f.span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: "response body failed: " +
-            (error instanceof Error ? error.message : String(error)),
+        recordError(f.span, error, {
+          fallbackType: "stream_error",
+          messagePrefix: "response body failed: ",
         });
       });
     },

@@ -1,0 +1,47 @@
+/**
+ * One way to mark a span as failed: exception event, ERROR status with the
+ * message, and `error.type`.
+ *
+ * @module
+ */
+import { type Span, SpanStatusCode } from "@opentelemetry/api";
+
+/** How {@link recordError} describes the failure. */
+export interface RecordErrorOptions {
+  /** Add an exception event. @default true */
+  recordException?: boolean;
+  /** `error.type` when `err` is not an Error. @default "_OTHER" */
+  fallbackType?: string;
+  /** Put before the status message, e.g. "response body failed: ". */
+  messagePrefix?: string;
+}
+
+/**
+ * Records `err` on `span`: an exception event (unless disabled), ERROR status
+ * with the error's message, and `error.type` (the Error's name). Never throws.
+ */
+export function recordError(
+  span: Span,
+  err: unknown,
+  options: RecordErrorOptions = {},
+): void {
+  try {
+    const isError = err instanceof Error;
+    if (options.recordException !== false) {
+      span.recordException(
+        isError ? err : { message: String(err), name: "Error" },
+      );
+    }
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: (options.messagePrefix ?? "") +
+        (isError ? err.message : String(err)),
+    });
+    span.setAttribute(
+      "error.type",
+      isError ? err.name || "Error" : options.fallbackType ?? "_OTHER",
+    );
+  } catch {
+    // a span that refuses attributes must not turn into the app's error
+  }
+}
