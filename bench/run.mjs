@@ -6,7 +6,9 @@
 //
 // Env knobs: BENCH_REPEATS (3), BENCH_DURATION (5 s), BENCH_WARMUP (1 s),
 // BENCH_CONNECTIONS (32, trivial), BENCH_SSE_CLIENTS (8), BENCH_COLD_REPEATS (7),
-// BENCH_SECTIONS (comma list of trivial,llm,cold,export,bundle), BENCH_LOADGEN
+// BENCH_PACED_CLIENTS (64), BENCH_PACE_MS (2), BENCH_PREFILL_MS (10),
+// BENCH_PACED_DURATION (= BENCH_DURATION),
+// BENCH_SECTIONS (comma list of trivial,llm,paced,cold,export,bundle), BENCH_LOADGEN
 // (wrk | autocannon; default wrk when installed), BENCH_ALT_MOD (see below),
 // BENCH_OUT (report path), BENCH_NOTES (a line added to the report's notes).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -26,6 +28,11 @@ const CONNS = envNum("BENCH_CONNECTIONS", 32);
 const SSE_CLIENTS = envNum("BENCH_SSE_CLIENTS", 8);
 const TTFB_SECONDS = envNum("BENCH_TTFB_SECONDS", 2);
 const COLD_REPEATS = envNum("BENCH_COLD_REPEATS", 7);
+const PACED_CLIENTS = envNum("BENCH_PACED_CLIENTS", 64);
+const PACE_MS = envNum("BENCH_PACE_MS", 2);
+const PREFILL_MS = envNum("BENCH_PREFILL_MS", 10);
+const PACED_DURATION = envNum("BENCH_PACED_DURATION", DURATION);
+const PACED_TOKENS = 64; // bench/servers/llm.ts CONTENT_CHUNKS
 // BENCH_ALT_MOD=/abs/path/to/other/mod.ts adds "[alt]" traced configs that
 // load llmtrace from another tree (A/B of a patch without touching src/).
 const ALT = process.env.BENCH_ALT_MOD;
@@ -33,7 +40,9 @@ const ALT = process.env.BENCH_ALT_MOD;
 // one, so edits made while the bench runs do not mix into its numbers).
 const MOD = process.env.BENCH_MOD;
 const SECTIONS = new Set(
-  (process.env.BENCH_SECTIONS ?? "trivial,llm,cold,export,bundle").split(","),
+  (process.env.BENCH_SECTIONS ?? "trivial,llm,paced,cold,export,bundle").split(
+    ",",
+  ),
 );
 
 function which(cmd) {
@@ -489,6 +498,103 @@ async function llm(sink) {
   results.llm = configs;
 }
 
+// Section 2b: the same answer generated at a token pace (PACE_MS between
+// content events, PREFILL_MS before the first) to many concurrent clients:
+// what a real LLM server sees. The router's upstream is paced too.
+async function paced(sink) {
+  const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
+  const client = BUN ? [BUN, []] : [NODE, []];
+  const pace = { PACE_MS: String(PACE_MS), PREFILL_MS: String(PREFILL_MS) };
+  const configs = [];
+  for (const rt of ["deno", "bun"]) {
+    if (rt === "deno" ? !DENO : !BUN) continue;
+    configs.push({ rt, name: "direct, untraced", env: { MODE: "untraced" } });
+    configs.push({
+      rt,
+      name: "direct, traceHandler",
+      env: { MODE: "traced", SINK: traces },
+    });
+    if (ALT) {
+      configs.push({
+        rt,
+        name: "direct, traceHandler [alt]",
+        env: { MODE: "traced", SINK: traces, LLMTRACE_MOD: ALT },
+      });
+    }
+    configs.push({
+      rt,
+      name: "router, plain fetch",
+      env: { MODE: "router" },
+      router: true,
+    });
+    configs.push({
+      rt,
+      name: "router, traceHandler + tracedFetch",
+      env: { MODE: "router-traced", SINK: traces },
+      router: true,
+    });
+    if (ALT) {
+      configs.push({
+        rt,
+        name: "router, traceHandler + tracedFetch [alt]",
+        env: { MODE: "router-traced", SINK: traces, LLMTRACE_MOD: ALT },
+        router: true,
+      });
+    }
+  }
+  filterConfigs(configs);
+  for (const c of configs) c.runs = [];
+  for (let rep = 0; rep < REPEATS; rep++) {
+    for (const c of configs) {
+      noteLoad(`paced ${c.rt} ${c.name} #${rep + 1}`);
+      let upstream;
+      let srv;
+      try {
+        let env = { ...c.env };
+        if (c.router) {
+          upstream = await startServer(c.rt, "bench/servers/llm.ts", {
+            MODE: "untraced",
+            ...pace,
+          }, CLIENT_CORE);
+          env.UPSTREAM = `http://127.0.0.1:${upstream.port}`;
+        } else env = { ...env, ...pace };
+        srv = await startServer(c.rt, "bench/servers/llm.ts", env);
+        const url = `http://127.0.0.1:${srv.port}/v1/chat/completions`;
+        await sinkReset(sink);
+        const r = await run(
+          CLIENT_CORE,
+          client[0],
+          [
+            ...client[1],
+            "bench/sse_load.mjs",
+            url,
+            String(PACED_CLIENTS),
+            String(PACED_DURATION * 1000),
+            String(WARMUP * 1000),
+          ],
+          {},
+          (PACED_DURATION + WARMUP + 20) * 1000,
+        );
+        const j = JSON.parse(r.out.trim().split("\n").pop());
+        const st = await sinkStats(sink);
+        j.spans = st.spans;
+        c.runs.push(j);
+        log(
+          `paced ${c.rt} ${c.name} #${rep + 1}: ${
+            f0(j.chunksPerSec)
+          } chunks/s ttfb p50 ${f3(j.ttfbP50)} ms stream p50 ${
+            f3(j.streamP50)
+          } ms errors ${j.errors}`,
+        );
+      } finally {
+        await kill(srv);
+        await kill(upstream);
+      }
+    }
+  }
+  results.paced = configs;
+}
+
 async function cold(sink) {
   const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
   const configs = [];
@@ -740,6 +846,50 @@ function report(meta) {
     }
     L.push("");
   }
+  if (results.paced) {
+    const ideal = PREFILL_MS + (PACED_TOKENS - 1) * PACE_MS;
+    L.push(
+      `## 2b. Paced streaming: ${PACED_TOKENS} tokens, ${PACE_MS} ms apart, ${PREFILL_MS} ms prefill, ${PACED_CLIENTS} concurrent clients`,
+      "",
+    );
+    L.push(
+      `The same OpenAI-compatible answer as section 2, generated at a token pace (first content event ${PREFILL_MS} ms after the response starts, then one every ${PACE_MS} ms with \`setTimeout\`; usage and \`[DONE]\` right after the last token), ${PACED_CLIENTS} concurrent clients (\`bench/sse_load.mjs\`), ${WARMUP} s warm-up + ${PACED_DURATION} s measured. Ideal stream time is ${ideal} ms plus timer slack, so at most ~${
+        f0(PACED_CLIENTS * PACED_TOKENS / (ideal / 1000))
+      } chunks/s; section 2 measures the per-chunk cost, this one what a real LLM server sees. TTFB is request start → first body bytes (the first token, so it includes the ${PREFILL_MS} ms prefill and any queueing); "stream" is request start → end of stream. Both include the prefill and the pacing. The router's upstream is paced the same way. Ratios and Δ against the untraced server / plain-fetch router of the same runtime.`,
+      "",
+    );
+    L.push(
+      "| runtime | config | chunks/s median | min – max | ratio | TTFB p50 ms | Δ ms | TTFB p99 ms | stream p50 ms | Δ ms | stream p99 ms | errors |",
+    );
+    L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const rt of ["deno", "bun"]) {
+      const cs = results.paced.filter((c) => c.rt === rt);
+      if (!cs.length) continue;
+      for (const c of cs) {
+        const base = cs.find((b) => b.router === c.router && !b.env.SINK);
+        const bc = median(base.runs.map((r) => r.chunksPerSec));
+        const ch = c.runs.map((r) => r.chunksPerSec);
+        const tt = median(c.runs.map((r) => r.ttfbP50));
+        const bt = median(base.runs.map((r) => r.ttfbP50));
+        const sp = median(c.runs.map((r) => r.streamP50));
+        const bs = median(base.runs.map((r) => r.streamP50));
+        const delta = (
+          a,
+          b,
+        ) => (c === base ? "—" : (a - b >= 0 ? "+" : "") + f3(a - b));
+        L.push(
+          `| ${rt} | ${c.name} | ${f0(median(ch))} | ${f0(min(ch))} – ${
+            f0(max(ch))
+          } | **${f3(median(ch) / bc)}** | ${f3(tt)} | ${delta(tt, bt)} | ${
+            f3(median(c.runs.map((r) => r.ttfbP99)))
+          } | ${f2(sp)} | ${delta(sp, bs)} | ${
+            f2(median(c.runs.map((r) => r.streamP99)))
+          } | ${c.runs.reduce((a, r) => a + r.errors, 0)} |`,
+        );
+      }
+    }
+    L.push("");
+  }
   if (results.cold) {
     L.push("## 3. Cold start", "");
     L.push(
@@ -890,6 +1040,7 @@ try {
     const [name, fn] of [
       ["trivial", trivial],
       ["llm", llm],
+      ["paced", paced],
       ["cold", cold],
       ["export", exportPath],
       ["bundle", bundle],

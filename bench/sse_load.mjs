@@ -77,6 +77,8 @@ console.log(JSON.stringify({
   ttfbP50: pct(ttfb, 50),
   ttfbP99: pct(ttfb, 99),
   streamP50: pct(full, 50),
+  streamP99: pct(full, 99),
+  streamsStarted: full.length,
   errors,
 }));
 process.exit(0);

@@ -1,5 +1,8 @@
 // An OpenAI-compatible streaming chat completion: 64 small SSE data events
 // (no delay between them), then a usage event and [DONE].
+// PACE_MS=2 PREFILL_MS=10 (section 2b, "paced"): the same events generated at
+// a token pace, like a real inference server: the first content event after
+// PREFILL_MS, each next one PACE_MS later (headers go out at once).
 // MODE=untraced | traced            : the inference server itself
 // MODE=router | router-traced       : a router forwarding to UPSTREAM
 //   (plain fetch, or traceHandler + tracedFetch)
@@ -47,15 +50,32 @@ const SSE_HEADERS = {
   "cache-control": "no-cache",
 };
 
+const PACE_MS = Number(env("PACE_MS") ?? 0);
+const PREFILL_MS = Number(env("PREFILL_MS") ?? 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const inference: Handler = async (req) => {
   await req.text();
   let i = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (i < chunks.length) c.enqueue(chunks[i++]);
-      else c.close();
-    },
-  }, { highWaterMark: 0 });
+  const body = new ReadableStream<Uint8Array>(
+    PACE_MS > 0 || PREFILL_MS > 0
+      ? {
+        async pull(c) {
+          // content events are paced; the usage event and [DONE] follow the
+          // last token at once
+          if (i < CONTENT_CHUNKS) await sleep(i === 0 ? PREFILL_MS : PACE_MS);
+          if (i < chunks.length) c.enqueue(chunks[i++]);
+          else c.close();
+        },
+      }
+      : {
+        pull(c) {
+          if (i < chunks.length) c.enqueue(chunks[i++]);
+          else c.close();
+        },
+      },
+    { highWaterMark: 0 },
+  );
   return new Response(body, { headers: SSE_HEADERS });
 };
 
