@@ -5,12 +5,7 @@
  *
  * @module
  */
-import {
-  context,
-  type Span,
-  SpanKind,
-  trace,
-} from "@opentelemetry/api";
+import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
 import type {
   Attributes,
   AttributeValue,
