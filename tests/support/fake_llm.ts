@@ -32,6 +32,11 @@ export interface StreamRecord {
   cancelReason?: unknown;
   /** The inter-event delays actually scheduled, in ms. */
   delaysMs: number;
+  /**
+   * When the stream closed after its last event, in epoch ms on the clock
+   * spans use (`performance.timeOrigin + performance.now()`).
+   */
+  closedAt?: number;
 }
 
 /** A fake LLM; see {@link createFakeLlm}. */
@@ -148,6 +153,7 @@ export function createFakeLlm(options: FakeLlmOptions = {}): FakeLlm {
         if (record.cancelled) return;
         if (record.eventsSent >= events.length) {
           record.finished = true;
+          record.closedAt = performance.timeOrigin + performance.now();
           controller.close();
           return;
         }
