@@ -38,7 +38,7 @@ import {
   setEnv,
   sleep,
   withEnv,
-} from "./fixtures/helpers.ts";
+} from "./support/helpers.ts";
 
 const CONFIG_VARS = [
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",

@@ -1,21 +1,16 @@
 // tracedFetch against real upstream servers (Deno.serve / Bun.serve on
 // loopback), spans checked as a real OTLP/HTTP receiver decoded them.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, trace, type Tracer } from "@opentelemetry/api";
 import {
   forceFlush,
-  initTracer,
   parseTraceparent,
-  shutdownTracing,
   tracedFetch,
   traceHandler,
 } from "../mod.ts";
-import {
-  type OtlpReceiver,
-  type ReceivedSpan,
-  startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
+import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
+import { useTracing } from "./support/tracing.ts";
 import { deadPort, type RunningServer, serve } from "../examples/serve.ts";
 
 const SERVER = 2;
@@ -26,14 +21,9 @@ const UNSET = 0;
 let receiver: OtlpReceiver;
 let tracer: Tracer;
 
-before(async () => {
-  receiver = await startOtlpReceiver();
-  tracer = await initTracer("fetch-test", receiver.url);
-});
-
-after(async () => {
-  await shutdownTracing();
-  await receiver.close();
+useTracing("fetch-test", (t) => {
+  receiver = t.receiver;
+  tracer = t.tracer;
 });
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

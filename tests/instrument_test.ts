@@ -22,7 +22,7 @@ import {
   type ReceivedSpan,
   startOtlpReceiver,
 } from "./support/otlp_receiver.ts";
-import { setEnv, sleep, withEnv } from "./fixtures/helpers.ts";
+import { CLEAN_ENV, setEnv, sleep, withEnv } from "./support/helpers.ts";
 
 let rx: OtlpReceiver;
 let tracer: Tracer;
@@ -30,17 +30,7 @@ let restoreEnv: () => void;
 
 before(async () => {
   rx = await startOtlpReceiver();
-  restoreEnv = setEnv({
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-    OTEL_SDK_DISABLED: undefined,
-    OTEL_EXPORTER_OTLP_PROTOCOL: undefined,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined,
-    OTEL_TRACES_SAMPLER: undefined,
-    traceparent: undefined,
-    tracestate: undefined,
-    TRACEPARENT: undefined,
-    TRACESTATE: undefined,
-  });
+  restoreEnv = setEnv(CLEAN_ENV);
   tracer = await initTracer("test.instrument", rx.url);
 });
 

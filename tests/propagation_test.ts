@@ -23,12 +23,13 @@ import {
   startOtlpReceiver,
 } from "./support/otlp_receiver.ts";
 import {
+  CLEAN_ENV,
   isDeno,
   lastJson,
   runFixture,
   setEnv,
   withEnv,
-} from "./fixtures/helpers.ts";
+} from "./support/helpers.ts";
 import process from "node:process";
 import type { Tracer } from "@opentelemetry/api";
 
@@ -42,19 +43,7 @@ let restoreEnv: () => void;
 
 before(async () => {
   rx = await startOtlpReceiver();
-  restoreEnv = setEnv({
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-    OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
-    OTEL_SERVICE_NAME: undefined,
-    OTEL_RESOURCE_ATTRIBUTES: undefined,
-    OTEL_SDK_DISABLED: undefined,
-    OTEL_EXPORTER_OTLP_PROTOCOL: undefined,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined,
-    traceparent: undefined,
-    tracestate: undefined,
-    TRACEPARENT: undefined,
-    TRACESTATE: undefined,
-  });
+  restoreEnv = setEnv(CLEAN_ENV);
   tracer = await initTracer("test.propagation", rx.url);
 });
 

@@ -30,7 +30,7 @@ import {
   type OtlpReceiver,
   startOtlpReceiver,
 } from "./support/otlp_receiver.ts";
-import { setEnv } from "./fixtures/helpers.ts";
+import { CLEAN_ENV, setEnv } from "./support/helpers.ts";
 
 const RUNS = 200;
 
@@ -40,10 +40,7 @@ let restoreEnv: () => void;
 before(async () => {
   rx = await startOtlpReceiver();
   restoreEnv = setEnv({
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-    OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
-    OTEL_SDK_DISABLED: undefined,
-    OTEL_TRACES_SAMPLER: undefined,
+    ...CLEAN_ENV,
     OTEL_BSP_MAX_QUEUE_SIZE: undefined,
     OTEL_BSP_SCHEDULE_DELAY: "200",
   });

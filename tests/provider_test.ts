@@ -29,12 +29,13 @@ import {
 } from "./support/otlp_receiver.ts";
 import {
   captureWarnings,
+  CLEAN_ENV,
   isDeno,
   lastJson,
   runFixture,
   setEnv,
   sleep,
-} from "./fixtures/helpers.ts";
+} from "./support/helpers.ts";
 
 let rx: OtlpReceiver;
 let tracer: Tracer;
@@ -51,19 +52,10 @@ const EXTRA = {
 before(async () => {
   rx = await startOtlpReceiver();
   restoreEnv = setEnv({
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-    OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
-    OTEL_SERVICE_NAME: undefined,
-    OTEL_RESOURCE_ATTRIBUTES: undefined,
-    OTEL_SDK_DISABLED: undefined,
-    OTEL_EXPORTER_OTLP_PROTOCOL: undefined,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined,
-    OTEL_TRACES_SAMPLER: undefined,
+    ...CLEAN_ENV,
     OTEL_EXPORTER_OTLP_HEADERS: "x-llmtrace-generic=g,x-llmtrace-both=generic",
     OTEL_EXPORTER_OTLP_TRACES_HEADERS:
       "x-llmtrace-test=hello%20world,x-llmtrace-both=traces",
-    traceparent: undefined,
-    TRACEPARENT: undefined,
   });
   assert.equal(isTracingEnabled(), false, "no provider left by another file");
   tracer = await initTracer("test.provider", rx.url, EXTRA);

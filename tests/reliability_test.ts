@@ -35,37 +35,14 @@ import {
   startOtlpReceiver,
 } from "./support/otlp_receiver.ts";
 import {
+  CLEAN_ENV,
   isDeno,
   lastJson,
   repoRoot,
   runFixture,
   setEnv,
   sleep,
-} from "./fixtures/helpers.ts";
-
-/** Every variable that changes how a provider is built, cleared. */
-const CLEAN_ENV: Record<string, string | undefined> = {
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
-  OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
-  OTEL_EXPORTER_OTLP_TIMEOUT: undefined,
-  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: undefined,
-  OTEL_EXPORTER_OTLP_HEADERS: undefined,
-  OTEL_EXPORTER_OTLP_TRACES_HEADERS: undefined,
-  OTEL_EXPORTER_OTLP_PROTOCOL: undefined,
-  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined,
-  OTEL_BSP_MAX_QUEUE_SIZE: undefined,
-  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: undefined,
-  OTEL_BSP_SCHEDULE_DELAY: undefined,
-  OTEL_BSP_EXPORT_TIMEOUT: undefined,
-  OTEL_SDK_DISABLED: undefined,
-  OTEL_TRACES_SAMPLER: undefined,
-  OTEL_TRACES_SAMPLER_ARG: undefined,
-  OTEL_SERVICE_NAME: undefined,
-  OTEL_RESOURCE_ATTRIBUTES: undefined,
-  OTEL_LOG_LEVEL: undefined,
-  traceparent: undefined,
-  tracestate: undefined,
-};
+} from "./support/helpers.ts";
 
 // ---------------------------------------------------------------------------
 // Unhandled promise rejections, anywhere in this file

@@ -1,21 +1,16 @@
 // recordRequestSpan: vLLM's llm_request span, checked as a real OTLP/HTTP
 // receiver decoded it.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, trace, type Tracer } from "@opentelemetry/api";
 import {
   forceFlush,
-  initTracer,
   recordRequestSpan,
   type RequestSpanOptions,
-  shutdownTracing,
   traceHandler,
 } from "../mod.ts";
-import {
-  type OtlpReceiver,
-  type ReceivedSpan,
-  startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
+import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
+import { useTracing } from "./support/tracing.ts";
 import { serve } from "../examples/serve.ts";
 
 const SERVER = 2;
@@ -25,14 +20,9 @@ const UNSET = 0;
 let receiver: OtlpReceiver;
 let tracer: Tracer;
 
-before(async () => {
-  receiver = await startOtlpReceiver();
-  tracer = await initTracer("request-span-test", receiver.url);
-});
-
-after(async () => {
-  await shutdownTracing();
-  await receiver.close();
+useTracing("request-span-test", (t) => {
+  receiver = t.receiver;
+  tracer = t.tracer;
 });
 
 /** Flushes and waits (bounded) for the llm_request span of `requestId`. */

@@ -1,6 +1,6 @@
 // traceHandler end to end: real servers (Deno.serve / Bun.serve), real
 // clients (fetch and the official `openai` client), a real OTLP receiver.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import OpenAI from "openai";
@@ -8,8 +8,6 @@ import { trace, type Tracer } from "@opentelemetry/api";
 import {
   contextOf,
   forceFlush,
-  initTracer,
-  shutdownTracing,
   traceHandler,
   type TraceHandlerOptions,
 } from "../mod.ts";
@@ -17,8 +15,8 @@ import {
   type OtlpReceiver,
   type ReceivedSpan,
   spanTree,
-  startOtlpReceiver,
 } from "./support/otlp_receiver.ts";
+import { useTracing } from "./support/tracing.ts";
 import { createFakeLlm } from "./support/fake_llm.ts";
 import {
   currentRuntime,
@@ -35,14 +33,9 @@ const UNSET = 0;
 let receiver: OtlpReceiver;
 let tracer: Tracer;
 
-before(async () => {
-  receiver = await startOtlpReceiver();
-  tracer = await initTracer("serve-test", receiver.url);
-});
-
-after(async () => {
-  await shutdownTracing();
-  await receiver.close();
+useTracing("serve-test", (t) => {
+  receiver = t.receiver;
+  tracer = t.tracer;
 });
 
 const encoder = new TextEncoder();

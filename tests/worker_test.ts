@@ -1,7 +1,7 @@
 // Trace context into real child processes (traceEnv, propagateTraceToEnv)
 // and a web Worker: their spans join the parent's trace, as a real OTLP/HTTP
 // receiver saw them.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
@@ -9,17 +9,12 @@ import { fileURLToPath } from "node:url";
 import { ROOT_CONTEXT, trace, type Tracer } from "@opentelemetry/api";
 import {
   forceFlush,
-  initTracer,
   parseTraceparent,
   propagateTraceToEnv,
-  shutdownTracing,
   traceEnv,
 } from "../mod.ts";
-import {
-  type OtlpReceiver,
-  type ReceivedSpan,
-  startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
+import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
+import { useTracing } from "./support/tracing.ts";
 
 const INTERNAL = 1;
 const isDeno = "Deno" in globalThis;
@@ -34,14 +29,9 @@ const childArgs = isDeno
 let receiver: OtlpReceiver;
 let tracer: Tracer;
 
-before(async () => {
-  receiver = await startOtlpReceiver();
-  tracer = await initTracer("worker-test", receiver.url);
-});
-
-after(async () => {
-  await shutdownTracing();
-  await receiver.close();
+useTracing("worker-test", (t) => {
+  receiver = t.receiver;
+  tracer = t.tracer;
 });
 
 interface Exited {
