@@ -388,9 +388,10 @@ async function trivial(sink) {
   results.trivial = configs;
 }
 
-async function llm(sink) {
-  const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
-  const client = BUN ? [BUN, []] : [NODE, []];
+// The streaming configurations of sections 2 and 2b: per runtime, the server
+// direct (untraced, traceHandler) and behind a router (plain fetch,
+// traceHandler + tracedFetch), plus "[alt]" rows with BENCH_ALT_MOD.
+function streamConfigs(traces) {
   const configs = [];
   for (const rt of ["deno", "bun"]) {
     if (rt === "deno" ? !DENO : !BUN) continue;
@@ -430,6 +431,13 @@ async function llm(sink) {
   }
   filterConfigs(configs);
   for (const c of configs) c.runs = [];
+  return configs;
+}
+
+async function llm(sink) {
+  const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
+  const client = BUN ? [BUN, []] : [NODE, []];
+  const configs = streamConfigs(traces);
   for (let rep = 0; rep < REPEATS; rep++) {
     for (const c of configs) {
       noteLoad(`llm ${c.rt} ${c.name} #${rep + 1}`);
@@ -505,45 +513,7 @@ async function paced(sink) {
   const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
   const client = BUN ? [BUN, []] : [NODE, []];
   const pace = { PACE_MS: String(PACE_MS), PREFILL_MS: String(PREFILL_MS) };
-  const configs = [];
-  for (const rt of ["deno", "bun"]) {
-    if (rt === "deno" ? !DENO : !BUN) continue;
-    configs.push({ rt, name: "direct, untraced", env: { MODE: "untraced" } });
-    configs.push({
-      rt,
-      name: "direct, traceHandler",
-      env: { MODE: "traced", SINK: traces },
-    });
-    if (ALT) {
-      configs.push({
-        rt,
-        name: "direct, traceHandler [alt]",
-        env: { MODE: "traced", SINK: traces, LLMTRACE_MOD: ALT },
-      });
-    }
-    configs.push({
-      rt,
-      name: "router, plain fetch",
-      env: { MODE: "router" },
-      router: true,
-    });
-    configs.push({
-      rt,
-      name: "router, traceHandler + tracedFetch",
-      env: { MODE: "router-traced", SINK: traces },
-      router: true,
-    });
-    if (ALT) {
-      configs.push({
-        rt,
-        name: "router, traceHandler + tracedFetch [alt]",
-        env: { MODE: "router-traced", SINK: traces, LLMTRACE_MOD: ALT },
-        router: true,
-      });
-    }
-  }
-  filterConfigs(configs);
-  for (const c of configs) c.runs = [];
+  const configs = streamConfigs(traces);
   for (let rep = 0; rep < REPEATS; rep++) {
     for (const c of configs) {
       noteLoad(`paced ${c.rt} ${c.name} #${rep + 1}`);
