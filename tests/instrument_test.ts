@@ -2,7 +2,7 @@
 // and async functions, nesting, a parent from the environment, explicit
 // timestamps, errors, generators, code.* attributes; checked on a real OTLP
 // receiver.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -16,31 +16,17 @@ import {
 } from "@opentelemetry/api";
 import { instrument, manualInstrument } from "../src/instrument.ts";
 import { contextFromTraceparent } from "../src/propagation.ts";
-import { forceFlush, initTracer, shutdownTracing } from "../src/provider.ts";
-import {
-  type OtlpReceiver,
-  type ReceivedSpan,
-  startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
-import { CLEAN_ENV, setEnv, sleep, withEnv } from "./support/helpers.ts";
+import { forceFlush } from "../src/provider.ts";
+import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
+import { useTracing } from "./support/tracing.ts";
+import { sleep, withEnv } from "./support/helpers.ts";
 
 let rx: OtlpReceiver;
 let tracer: Tracer;
-let restoreEnv: () => void;
 
-before(async () => {
-  rx = await startOtlpReceiver();
-  restoreEnv = setEnv(CLEAN_ENV);
-  tracer = await initTracer("test.instrument", rx.url);
-});
-
-after(async () => {
-  try {
-    await shutdownTracing();
-  } finally {
-    restoreEnv();
-    await rx.close();
-  }
+useTracing("test.instrument", (t) => {
+  rx = t.receiver;
+  tracer = t.tracer;
 });
 
 /** Flushes, then waits (bounded) for `n` spans named `name`. */

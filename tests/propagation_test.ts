@@ -1,7 +1,7 @@
 // Strict W3C trace context (traceparent / tracestate), and trace context into
 // child processes through the environment (traceEnv, propagateTraceToEnv),
 // checked end to end with real child processes and a real OTLP receiver.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   createContextKey,
@@ -17,13 +17,10 @@ import {
   parseTracestate,
 } from "../src/propagation.ts";
 import { propagateTraceToEnv, traceEnv } from "../src/env.ts";
-import { forceFlush, initTracer, shutdownTracing } from "../src/provider.ts";
+import { forceFlush } from "../src/provider.ts";
+import type { OtlpReceiver } from "./support/otlp_receiver.ts";
+import { useTracing } from "./support/tracing.ts";
 import {
-  type OtlpReceiver,
-  startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
-import {
-  CLEAN_ENV,
   isDeno,
   lastJson,
   runFixture,
@@ -39,21 +36,10 @@ const TP = `00-${TRACE_ID}-${SPAN_ID}-01`;
 
 let rx: OtlpReceiver;
 let tracer: Tracer;
-let restoreEnv: () => void;
 
-before(async () => {
-  rx = await startOtlpReceiver();
-  restoreEnv = setEnv(CLEAN_ENV);
-  tracer = await initTracer("test.propagation", rx.url);
-});
-
-after(async () => {
-  try {
-    await shutdownTracing();
-  } finally {
-    restoreEnv();
-    await rx.close();
-  }
+useTracing("test.propagation", (t) => {
+  rx = t.receiver;
+  tracer = t.tracer;
 });
 
 // ---------------------------------------------------------------------------

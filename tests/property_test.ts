@@ -2,7 +2,7 @@
 // make the header and W3C helpers throw; formatted traceparents parse back;
 // request/response body parsers never throw; any chunking of an SSE stream
 // gives the same summary; traceHandler hands the handler the exact bytes.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { trace } from "@opentelemetry/api";
@@ -24,36 +24,19 @@ import {
   parseResponseJson,
 } from "../src/genai/openai.ts";
 import { SseObserver } from "../src/genai/sse.ts";
-import { initTracer, shutdownTracing } from "../src/provider.ts";
 import { traceHandler } from "../src/serve.ts";
-import {
-  type OtlpReceiver,
-  startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
-import { CLEAN_ENV, setEnv } from "./support/helpers.ts";
+import type { OtlpReceiver } from "./support/otlp_receiver.ts";
+import { useTracing } from "./support/tracing.ts";
 
 const RUNS = 200;
 
 let rx: OtlpReceiver;
-let restoreEnv: () => void;
 
-before(async () => {
-  rx = await startOtlpReceiver();
-  restoreEnv = setEnv({
-    ...CLEAN_ENV,
-    OTEL_BSP_MAX_QUEUE_SIZE: undefined,
-    OTEL_BSP_SCHEDULE_DELAY: "200",
-  });
-  await initTracer("test.property", rx.url);
-});
-
-after(async () => {
-  try {
-    await shutdownTracing().catch(() => {});
-  } finally {
-    restoreEnv();
-    await rx.close();
-  }
+useTracing("test.property", (t) => {
+  rx = t.receiver;
+}, {
+  OTEL_BSP_MAX_QUEUE_SIZE: undefined,
+  OTEL_BSP_SCHEDULE_DELAY: "200",
 });
 
 // ---------------------------------------------------------------------------

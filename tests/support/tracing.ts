@@ -10,6 +10,7 @@ import { after, before } from "node:test";
 import type { Tracer } from "@opentelemetry/api";
 import { initTracer, shutdownTracing } from "../../mod.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp_receiver.ts";
+import { CLEAN_ENV, setEnv } from "./helpers.ts";
 
 /** What a file's tests get once the `before` hook has run. */
 export interface Tracing {
@@ -18,14 +19,22 @@ export interface Tracing {
 }
 
 /**
- * Registers `before`/`after` hooks that start a receiver and
- * `initTracer(name, receiver.url)`, hand both to `ready`, and shut the
- * provider down and close the receiver afterwards.
+ * Registers `before`/`after` hooks that start a receiver, clear the
+ * variables of {@link CLEAN_ENV} (so the developer's own `OTEL_*` settings
+ * cannot leak in) and set `env`, call `initTracer(name, receiver.url)`, hand
+ * receiver and tracer to `ready`; afterwards they shut the provider down,
+ * restore the environment and close the receiver.
  */
-export function useTracing(name: string, ready: (t: Tracing) => void): void {
+export function useTracing(
+  name: string,
+  ready: (t: Tracing) => void,
+  env: Record<string, string | undefined> = {},
+): void {
   let receiver: OtlpReceiver | undefined;
+  let restoreEnv = () => {};
   before(async () => {
     receiver = await startOtlpReceiver();
+    restoreEnv = setEnv({ ...CLEAN_ENV, ...env });
     const tracer = await initTracer(name, receiver.url);
     ready({ receiver, tracer });
   });
@@ -33,6 +42,7 @@ export function useTracing(name: string, ready: (t: Tracing) => void): void {
     try {
       await shutdownTracing();
     } finally {
+      restoreEnv();
       await receiver?.close();
     }
   });
