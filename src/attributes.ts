@@ -90,6 +90,14 @@ export const TRACE_HEADERS: readonly ["traceparent", "tracestate"] = [
  * Which GenAI attribute names a span carries: `"dual"` (vLLM's legacy names
  * and the current ones, the default) or `"latest"` (current names only, when
  * `OTEL_SEMCONV_STABILITY_OPT_IN` lists `gen_ai_latest_experimental`).
+ *
+ * @example
+ * ```ts
+ * import { type SemconvMode, semconvMode } from "@llmtrace/otel";
+ *
+ * const mode: SemconvMode = semconvMode();
+ * console.log(mode === "latest" ? "current names only" : "legacy and current names");
+ * ```
  */
 export type SemconvMode = "dual" | "latest";
 

@@ -29,7 +29,22 @@ import { nowHrTime } from "./time.ts";
 import { runtime } from "./runtime/detect.ts";
 import { urlParts } from "./url.ts";
 
-/** The third argument of {@link tracedFetch}. */
+/**
+ * The third argument of {@link tracedFetch}.
+ *
+ * @example
+ * ```ts
+ * import { tracedFetch, type TracedFetchOptions } from "@llmtrace/otel";
+ *
+ * const options: TracedFetchOptions = {
+ *   propagateTo: ["http://127.0.0.1:8001"],
+ *   providerName: "vllm",
+ *   attempt: 0,
+ * };
+ * const res = await tracedFetch("http://127.0.0.1:8001/health", undefined, options);
+ * await res.body?.cancel();
+ * ```
+ */
 export interface TracedFetchOptions {
   /** The parent context, e.g. `contextOf(req)`. */
   context?: Context;

@@ -13,6 +13,19 @@ import { contextFromTraceparent } from "./propagation.ts";
  * object with a `headers: Headers`), a plain object with case-insensitive keys
  * (values may be arrays, as in `node:http`), a `Map`, an iterable of
  * `[name, value]` pairs, or `null`/`undefined`.
+ *
+ * @example
+ * ```ts
+ * import { extractTraceHeaders, type HeadersLike } from "@llmtrace/otel";
+ *
+ * const shapes: HeadersLike[] = [
+ *   new Headers({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }),
+ *   { Traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+ *   [["traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]],
+ *   null,
+ * ];
+ * for (const h of shapes) console.log(extractTraceHeaders(h));
+ * ```
  */
 export type HeadersLike =
   | Headers
@@ -23,7 +36,17 @@ export type HeadersLike =
   | null
   | undefined;
 
-/** Reads a header by its lower-case name; `undefined` when absent. */
+/**
+ * Reads a header by its lower-case name; `undefined` when absent.
+ *
+ * @example
+ * ```ts
+ * import { type HeaderGetter, headerGetter } from "@llmtrace/otel";
+ *
+ * const get: HeaderGetter = headerGetter({ "X-Request-Id": "42" });
+ * console.log(get("x-request-id")); // "42"
+ * ```
+ */
 export type HeaderGetter = (lowerName: string) => string | undefined;
 
 function joinValue(v: unknown): string | undefined {

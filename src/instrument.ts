@@ -67,7 +67,22 @@ export function sanitizeAttributes(attrs: unknown): Attributes {
   return out;
 }
 
-/** Options of {@link instrument}. */
+/**
+ * Options of {@link instrument}.
+ *
+ * @example
+ * ```ts
+ * import { instrument, type InstrumentOptions } from "@llmtrace/otel";
+ *
+ * const options: InstrumentOptions = {
+ *   spanName: "Load weights",
+ *   attributes: { "model.name": "opt-125m" },
+ *   recordException: true,
+ * };
+ * const load = instrument(async () => 42, options);
+ * await load();
+ * ```
+ */
 export interface InstrumentOptions {
   /** The span name. @default the function's name */
   spanName?: string;
@@ -328,7 +343,22 @@ export function instrument<A extends unknown[], R>(
   return wrapped;
 }
 
-/** Arguments of {@link manualInstrument}. */
+/**
+ * Arguments of {@link manualInstrument}.
+ *
+ * @example
+ * ```ts
+ * import { manualInstrument, type ManualInstrumentOptions } from "@llmtrace/otel";
+ *
+ * const span: ManualInstrumentOptions = {
+ *   spanName: "prefill",
+ *   startTime: Date.now() - 30,
+ *   endTime: Date.now(),
+ *   attributes: { "vllm.batch_size": 4 },
+ * };
+ * manualInstrument(span);
+ * ```
+ */
 export interface ManualInstrumentOptions {
   /** The span name. */
   spanName: string;

@@ -118,7 +118,17 @@ export function otelImportError(): unknown {
   return loadError;
 }
 
-/** Options of {@link initTracer} beyond vLLM's three arguments. */
+/**
+ * Options of {@link initTracer} beyond vLLM's three arguments.
+ *
+ * @example
+ * ```ts
+ * import { initTracer, type InitTracerOptions } from "@llmtrace/otel";
+ *
+ * const options: InitTracerOptions = { contextManager: null, flushOnExit: true };
+ * await initTracer("my.server", undefined, undefined, options);
+ * ```
+ */
 export interface InitTracerOptions {
   /**
    * The context manager to register when none is registered yet. `undefined`

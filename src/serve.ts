@@ -33,7 +33,16 @@ import { nativeTelemetry } from "./runtime/detect.ts";
 import { nowHrTime } from "./time.ts";
 import { urlParts } from "./url.ts";
 
-/** Request headers never recorded, whatever `captureHeaders` says. */
+/**
+ * Request headers never recorded, whatever `captureHeaders` says.
+ *
+ * @example
+ * ```ts
+ * import { CREDENTIAL_HEADERS } from "@llmtrace/otel";
+ *
+ * console.log(CREDENTIAL_HEADERS.has("authorization")); // true
+ * ```
+ */
 export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
   "authorization",
   "proxy-authorization",
@@ -61,7 +70,23 @@ const KNOWN_METHODS = new Set([
   "QUERY",
 ]);
 
-/** Options of {@link traceHandler}. */
+/**
+ * Options of {@link traceHandler}.
+ *
+ * @example
+ * ```ts
+ * import { traceHandler, type TraceHandlerOptions } from "@llmtrace/otel";
+ *
+ * const options: TraceHandlerOptions = {
+ *   route: "/v1/chat/completions",
+ *   trustIncomingContext: (req) => req.headers.has("x-internal"),
+ *   providerName: "vllm",
+ *   captureHeaders: ["x-request-id"],
+ * };
+ * const worker = { fetch: traceHandler(() => new Response("ok"), options) };
+ * console.log(typeof worker.fetch);
+ * ```
+ */
 export interface TraceHandlerOptions {
   /**
    * The route template for the span name and `http.route`, e.g.
@@ -112,7 +137,18 @@ export interface TraceHandlerOptions {
   tracer?: Tracer;
 }
 
-/** A fetch-style handler: the `Request` and whatever the runtime passes after it. */
+/**
+ * A fetch-style handler: the `Request` and whatever the runtime passes after it.
+ *
+ * @example
+ * ```ts
+ * import { type FetchHandler, traceHandler } from "@llmtrace/otel";
+ *
+ * const handler: FetchHandler = (req) => new Response(`hello ${new URL(req.url).pathname}`);
+ * const worker = { fetch: traceHandler(handler) };
+ * console.log(typeof worker.fetch);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type FetchHandler<A extends any[] = any[]> = (
   req: Request,
@@ -169,7 +205,7 @@ function checkOptions(o: TraceHandlerOptions): void {
 }
 
 /** Reads the request body through a clone, bounded, never throwing. */
-export function readRequestInfo(
+function readRequestInfo(
   req: Request,
   operation: GenAIOperation,
   maxBytes: number,

@@ -10,6 +10,14 @@ import { describe } from "./exporter_config.ts";
 /**
  * A point in time: epoch milliseconds (`number`, fractions allowed), a `Date`,
  * or epoch nanoseconds (`bigint`).
+ *
+ * @example
+ * ```ts
+ * import { manualInstrument, type TimeInput } from "@llmtrace/otel";
+ *
+ * const start: TimeInput = Date.now() - 5; // or new Date(), or 1700000000000000000n
+ * manualInstrument({ spanName: "step", startTime: start });
+ * ```
  */
 export type TimeInput = number | Date | bigint;
 

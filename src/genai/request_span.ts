@@ -19,6 +19,15 @@ import { compareHrTime, nowHrTime, type TimeInput, toHrTime } from "../time.ts";
  * The moments of one request's life, all on ONE clock (epoch milliseconds,
  * `Date`, or epoch nanoseconds as `bigint`). Only `arrival` is required; a
  * missing moment omits the attributes that need it.
+ *
+ * @example
+ * ```ts
+ * import { recordRequestSpan, type RequestTimings } from "@llmtrace/otel";
+ *
+ * const t0 = Date.now();
+ * const timings: RequestTimings = { arrival: t0, scheduled: t0 + 2, firstToken: t0 + 30 };
+ * recordRequestSpan({ requestId: "cmpl-1", timings });
+ * ```
  */
 export interface RequestTimings {
   /** The request arrived (the span starts here). */
@@ -35,7 +44,21 @@ export interface RequestTimings {
   finished?: TimeInput;
 }
 
-/** Arguments of {@link recordRequestSpan}. */
+/**
+ * Arguments of {@link recordRequestSpan}.
+ *
+ * @example
+ * ```ts
+ * import { recordRequestSpan, type RequestSpanOptions } from "@llmtrace/otel";
+ *
+ * const options: RequestSpanOptions = {
+ *   requestId: "cmpl-2",
+ *   aborted: true,
+ *   timings: { arrival: new Date(Date.now() - 100) },
+ * };
+ * recordRequestSpan(options);
+ * ```
+ */
 export interface RequestSpanOptions {
   /** The request id (`gen_ai.request.id`). */
   requestId: string;
