@@ -434,9 +434,49 @@ function streamConfigs(traces) {
   return configs;
 }
 
+// Starts the server of a streaming configuration (and, for a router, its
+// untraced upstream on the client core); `extra` (pacing) goes to whichever
+// generates the answer.
+async function startStream(c, extra = {}) {
+  const env = { ...c.env };
+  let upstream;
+  if (c.router) {
+    upstream = await startServer(c.rt, "bench/servers/llm.ts", {
+      MODE: "untraced",
+      ...extra,
+    }, CLIENT_CORE);
+    env.UPSTREAM = `http://127.0.0.1:${upstream.port}`;
+  } else Object.assign(env, extra);
+  const srv = await startServer(c.rt, "bench/servers/llm.ts", env);
+  return {
+    srv,
+    upstream,
+    url: `http://127.0.0.1:${srv.port}/v1/chat/completions`,
+  };
+}
+
+// Runs bench/sse_load.mjs on the client core and returns its JSON report.
+async function sseLoad(url, clients, durationS, warmupMs) {
+  const client = BUN ? [BUN, []] : [NODE, []];
+  const r = await run(
+    CLIENT_CORE,
+    client[0],
+    [
+      ...client[1],
+      "bench/sse_load.mjs",
+      url,
+      String(clients),
+      String(durationS * 1000),
+      String(warmupMs),
+    ],
+    {},
+    (durationS + warmupMs / 1000 + 20) * 1000,
+  );
+  return JSON.parse(r.out.trim().split("\n").pop());
+}
+
 async function llm(sink) {
   const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
-  const client = BUN ? [BUN, []] : [NODE, []];
   const configs = streamConfigs(traces);
   for (let rep = 0; rep < REPEATS; rep++) {
     for (const c of configs) {
@@ -444,49 +484,14 @@ async function llm(sink) {
       let upstream;
       let srv;
       try {
-        const env = { ...c.env };
-        if (c.router) {
-          upstream = await startServer(c.rt, "bench/servers/llm.ts", {
-            MODE: "untraced",
-          }, CLIENT_CORE);
-          env.UPSTREAM = `http://127.0.0.1:${upstream.port}`;
-        }
-        srv = await startServer(c.rt, "bench/servers/llm.ts", env);
-        const url = `http://127.0.0.1:${srv.port}/v1/chat/completions`;
+        let url;
+        ({ srv, upstream, url } = await startStream(c));
         await sinkReset(sink);
-        const r = await run(
-          CLIENT_CORE,
-          client[0],
-          [
-            ...client[1],
-            "bench/sse_load.mjs",
-            url,
-            String(SSE_CLIENTS),
-            String(DURATION * 1000),
-            String(WARMUP * 1000),
-          ],
-          {},
-          (DURATION + WARMUP + 20) * 1000,
-        );
-        const j = JSON.parse(r.out.trim().split("\n").pop());
+        const j = await sseLoad(url, SSE_CLIENTS, DURATION, WARMUP * 1000);
         const st = await sinkStats(sink);
         j.spans = st.spans;
         // TTFB without queueing: one client, same server process.
-        const r1 = await run(
-          CLIENT_CORE,
-          client[0],
-          [
-            ...client[1],
-            "bench/sse_load.mjs",
-            url,
-            "1",
-            String(TTFB_SECONDS * 1000),
-            "300",
-          ],
-          {},
-          (TTFB_SECONDS + 20) * 1000,
-        );
-        const j1 = JSON.parse(r1.out.trim().split("\n").pop());
+        const j1 = await sseLoad(url, 1, TTFB_SECONDS, 300);
         j.ttfb1P50 = j1.ttfbP50;
         j.ttfb1P99 = j1.ttfbP99;
         c.runs.push(j);
@@ -511,7 +516,6 @@ async function llm(sink) {
 // what a real LLM server sees. The router's upstream is paced too.
 async function paced(sink) {
   const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
-  const client = BUN ? [BUN, []] : [NODE, []];
   const pace = { PACE_MS: String(PACE_MS), PREFILL_MS: String(PREFILL_MS) };
   const configs = streamConfigs(traces);
   for (let rep = 0; rep < REPEATS; rep++) {
@@ -520,32 +524,15 @@ async function paced(sink) {
       let upstream;
       let srv;
       try {
-        let env = { ...c.env };
-        if (c.router) {
-          upstream = await startServer(c.rt, "bench/servers/llm.ts", {
-            MODE: "untraced",
-            ...pace,
-          }, CLIENT_CORE);
-          env.UPSTREAM = `http://127.0.0.1:${upstream.port}`;
-        } else env = { ...env, ...pace };
-        srv = await startServer(c.rt, "bench/servers/llm.ts", env);
-        const url = `http://127.0.0.1:${srv.port}/v1/chat/completions`;
+        let url;
+        ({ srv, upstream, url } = await startStream(c, pace));
         await sinkReset(sink);
-        const r = await run(
-          CLIENT_CORE,
-          client[0],
-          [
-            ...client[1],
-            "bench/sse_load.mjs",
-            url,
-            String(PACED_CLIENTS),
-            String(PACED_DURATION * 1000),
-            String(WARMUP * 1000),
-          ],
-          {},
-          (PACED_DURATION + WARMUP + 20) * 1000,
+        const j = await sseLoad(
+          url,
+          PACED_CLIENTS,
+          PACED_DURATION,
+          WARMUP * 1000,
         );
-        const j = JSON.parse(r.out.trim().split("\n").pop());
         const st = await sinkStats(sink);
         j.spans = st.spans;
         c.runs.push(j);
