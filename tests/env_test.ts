@@ -79,37 +79,29 @@ after(async () => {
   }
 });
 
+/** A validator for assert.throws/rejects: the error's class and message parts. */
+const errorWith = (type: typeof Error, parts: string[]) => (e: unknown) => {
+  assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
+  for (const part of parts) {
+    assert.ok(
+      (e as Error).message.includes(part),
+      `message lacks ${JSON.stringify(part)}: ${(e as Error).message}`,
+    );
+  }
+  return true;
+};
+
 const rejectsWith = (
   p: Promise<unknown>,
   type: typeof Error,
   ...parts: string[]
-) =>
-  assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
-    for (const part of parts) {
-      assert.ok(
-        (e as Error).message.includes(part),
-        `message lacks ${JSON.stringify(part)}: ${(e as Error).message}`,
-      );
-    }
-    return true;
-  });
+) => assert.rejects(p, errorWith(type, parts));
 
 const throwsWith = (
   fn: () => unknown,
   type: typeof Error,
   ...parts: string[]
-) =>
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
-    for (const part of parts) {
-      assert.ok(
-        (e as Error).message.includes(part),
-        `message lacks ${JSON.stringify(part)}: ${(e as Error).message}`,
-      );
-    }
-    return true;
-  });
+) => assert.throws(fn, errorWith(type, parts));
 
 test("precondition: no provider runs in this process", () => {
   assert.equal(isTracingEnabled(), false);

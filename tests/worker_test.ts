@@ -15,6 +15,7 @@ import {
 } from "../mod.ts";
 import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
 import { useTracing } from "./support/tracing.ts";
+import { type Exited, waitForExit } from "./support/helpers.ts";
 
 const INTERNAL = 1;
 const isDeno = "Deno" in globalThis;
@@ -34,41 +35,9 @@ useTracing("worker-test", (t) => {
   tracer = t.tracer;
 });
 
-interface Exited {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Collects a child's output and waits (bounded) for it to exit. */
-function waitExit(child: ChildProcess, timeoutMs = 25_000): Promise<Exited> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
-  child.stdout?.on("data", (d: string) => (stdout += d));
-  child.stderr?.on("data", (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(
-        new Error(
-          `child did not exit within ${timeoutMs} ms\nstdout: ${stdout}\n` +
-            `stderr: ${stderr}`,
-        ),
-      );
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const waitExit = (child: ChildProcess): Promise<Exited> =>
+  waitForExit(child, 25_000);
 
 function killIfRunning(child: ChildProcess | undefined): void {
   if (child && child.exitCode === null && child.signalCode === null) {
