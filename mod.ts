@@ -22,6 +22,7 @@ export * from "./src/attributes.ts";
 export * from "./src/headers.ts";
 export * from "./src/propagation.ts";
 export { contextFromEnv, contextOf, getSmartContext } from "./src/context.ts";
+export { loadOtelApi, type OtelApi } from "./src/api.ts";
 export {
   forceFlush,
   getSpanExporter,

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { context, ROOT_CONTEXT, type Span, trace } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
 import type { Context } from "./types.ts";
+import { _api } from "./api.ts";
 import { runtime } from "./runtime/detect.ts";
 import { contextFromTraceparent } from "./propagation.ts";
 
@@ -68,14 +69,16 @@ export function contextOf(req: Request | object): Context | undefined {
   const b = (req as Record<symbol, Binding | undefined>)[BINDING] ??
     fallback.get(req);
   if (!b) return undefined;
-  return b.ctx ??= trace.setSpan(b.parent, b.span);
+  // A binding exists only while tracing runs, so the API is loaded.
+  return b.ctx ??= _api()!.trace.setSpan(b.parent, b.span);
 }
 
 /**
  * Reads `traceparent`/`TRACEPARENT` and `tracestate`/`TRACESTATE` from the
  * environment, as a parent process leaves them (see `traceEnv`).
  *
- * @returns The remote parent context, or `undefined`.
+ * @returns The remote parent context, or `undefined` (also while the
+ * OpenTelemetry API is not loaded: see `loadOtelApi`).
  *
  * @example
  * ```ts
@@ -97,7 +100,12 @@ export function contextFromEnv(): Context | undefined {
  * (only when a context manager is registered), else the `traceparent` from
  * the environment, else the root context (a new trace).
  *
- * @returns The context to start a span in.
+ * Like vLLM's, which returns `None` when OpenTelemetry is not available, this
+ * returns `undefined` while the OpenTelemetry API is not loaded: with tracing
+ * off llmtrace never loads it (`initTracer`, `isOtelAvailable` and
+ * `loadOtelApi` do).
+ *
+ * @returns The context to start a span in, or `undefined` without the API.
  *
  * @example
  * ```ts
@@ -107,7 +115,13 @@ export function contextFromEnv(): Context | undefined {
  * trace.getTracer("worker").startSpan("load", {}, getSmartContext()).end();
  * ```
  */
-export function getSmartContext(): Context {
+export function getSmartContext(): Context | undefined {
+  return _api() ? _smartContext() : undefined;
+}
+
+/** {@link getSmartContext} where the API is known to be loaded. @internal */
+export function _smartContext(): Context {
+  const { context, ROOT_CONTEXT, trace } = _api()!;
   const active = context.active();
   const sc = trace.getSpan(active)?.spanContext();
   if (sc && trace.isSpanContextValid(sc)) return active;

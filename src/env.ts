@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { trace } from "@opentelemetry/api";
 import type { Context } from "./types.ts";
 import { TRACE_HEADERS } from "./attributes.ts";
-import { getSmartContext } from "./context.ts";
+import { _api, _spanContextOf } from "./api.ts";
+import { _smartContext } from "./context.ts";
 import { describe } from "./exporter_config.ts";
 import { formatTraceHeaders } from "./propagation.ts";
 import { _currentEndpoint } from "./provider.ts";
@@ -53,7 +53,10 @@ export function traceEnv(ctx?: Context): Record<string, string> {
     );
   }
   const out: Record<string, string> = {};
-  const sc = trace.getSpanContext(ctx ?? getSmartContext());
+  // Without the API loaded no span of ours runs; a caller's own Context is
+  // still read.
+  const parent = ctx ?? (_api() ? _smartContext() : undefined);
+  const sc = parent && _spanContextOf(parent);
   const headers = formatTraceHeaders(sc);
   if (headers) {
     out.traceparent = headers.traceparent;

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Span, SpanStatusCode } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
+import { STATUS_ERROR } from "./api.ts";
 
 /** How {@link recordError} describes the failure. */
 export interface RecordErrorOptions {
@@ -33,7 +34,7 @@ export function recordError(
       );
     }
     span.setStatus({
-      code: SpanStatusCode.ERROR,
+      code: STATUS_ERROR,
       message: (options.messagePrefix ?? "") +
         (isError ? err.message : String(err)),
     });

@@ -4,16 +4,11 @@
  *
  * @module
  */
-import {
-  propagation,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
 import type { Attributes, Context } from "./types.ts";
+import { _api, KIND, STATUS_ERROR } from "./api.ts";
 import { semconvMode } from "./attributes.ts";
-import { contextOf, getSmartContext } from "./context.ts";
+import { _smartContext, contextOf } from "./context.ts";
 import { recordError } from "./errors.ts";
 import { describe } from "./exporter_config.ts";
 import { requestAttributes } from "./genai/attributes.ts";
@@ -160,6 +155,7 @@ export async function tracedFetch(
   }
   const doFetch = options.fetch ?? globalThis.fetch;
   if (!_tracingActive()) return await doFetch(input, init);
+  const { propagation, trace } = _api()!;
 
   const isRequest = typeof Request !== "undefined" && input instanceof Request;
   const url = isRequest ? (input as Request).url : String(input);
@@ -200,7 +196,7 @@ export async function tracedFetch(
 
   const parent = options.context ??
     (options.request ? contextOf(options.request) : undefined) ??
-    getSmartContext();
+    _smartContext();
   const attrs: Attributes = {
     "http.request.method": method,
     "server.address": u.host,
@@ -226,7 +222,7 @@ export async function tracedFetch(
   let span: Span;
   try {
     span = _tracer().startSpan(name, {
-      kind: SpanKind.CLIENT,
+      kind: KIND.CLIENT,
       attributes: attrs,
       startTime: nowHrTime(),
     }, parent);
@@ -282,7 +278,7 @@ export async function tracedFetch(
     span.setAttribute("http.response.status_code", status);
     if (status >= 400) {
       span.setAttribute("error.type", String(status));
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setStatus({ code: STATUS_ERROR });
     }
     const followed = followResponse(res, {
       span,

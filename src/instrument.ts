@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
+import { _api, INVALID_SPAN_CONTEXT, KIND } from "./api.ts";
 import type {
   Attributes,
   AttributeValue,
@@ -17,9 +18,9 @@ import type {
 } from "./types.ts";
 import { SpanAttributes } from "./attributes.ts";
 import { recordError } from "./errors.ts";
-import { getSmartContext } from "./context.ts";
+import { _smartContext } from "./context.ts";
 import { describe } from "./exporter_config.ts";
-import { _tracer } from "./provider.ts";
+import { _tracer, _tracingActive } from "./provider.ts";
 import { compareHrTime, type TimeInput, toHrTime } from "./time.ts";
 
 function isPrimitive(v: unknown): v is string | number | boolean {
@@ -160,7 +161,7 @@ function wrapAsyncGenerator<T, R, N>(
   ): Promise<IteratorResult<T, R>> => {
     if (ended) return await op();
     try {
-      const r = await context.with(ctx, op);
+      const r = await _api()!.context.with(ctx, op);
       if (r.done) end();
       return r;
     } catch (e) {
@@ -200,7 +201,7 @@ function wrapGenerator<T, R, N>(
   const step = (op: () => IteratorResult<T, R>): IteratorResult<T, R> => {
     if (ended) return op();
     try {
-      const r = context.with(ctx, op);
+      const r = _api()!.context.with(ctx, op);
       if (r.done) end();
       return r;
     } catch (e) {
@@ -292,11 +293,14 @@ export function instrument<A extends unknown[], R>(
   Object.assign(attrs, sanitizeAttributes(options.attributes));
   const name = options.spanName || fn.name || "anonymous";
   const record = options.recordException !== false;
-  const kind = options.kind ?? SpanKind.INTERNAL;
+  const kind = options.kind ?? KIND.INTERNAL;
   const parentOption = options.context;
   let tracer: Tracer | undefined;
 
   const wrapped = function (this: unknown, ...args: A): R {
+    // Nothing records spans: the function runs as if unwrapped.
+    if (!_tracingActive()) return fn.apply(this, args);
+    const { context, trace } = _api()!;
     let parent: Context | undefined;
     try {
       parent = typeof parentOption === "function"
@@ -305,7 +309,7 @@ export function instrument<A extends unknown[], R>(
     } catch {
       parent = undefined;
     }
-    parent ??= getSmartContext();
+    parent ??= _smartContext();
     tracer = _tracer(namespace, undefined);
     const span = tracer.startSpan(name, { kind, attributes: attrs }, parent);
     const ctx = trace.setSpan(parent, span);
@@ -428,9 +432,10 @@ export function manualInstrument(
       }) is before options.startTime (${describe(options.startTime)})`,
     );
   }
-  const parent = options.context ?? getSmartContext();
+  if (!_tracingActive()) return INVALID_SPAN_CONTEXT;
+  const parent = options.context ?? _smartContext();
   const span = _tracer().startSpan(spanName, {
-    kind: options.kind ?? SpanKind.INTERNAL,
+    kind: options.kind ?? KIND.INTERNAL,
     startTime: start,
     attributes: sanitizeAttributes(options.attributes),
     links: options.links,

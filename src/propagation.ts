@@ -1,13 +1,13 @@
 /**
  * Strict W3C Trace Context: `traceparent` and `tracestate` parsed by the
  * specification's rules, stricter than the OpenTelemetry JS propagator where
- * it is lenient. Only `@opentelemetry/api` is used here, so this module costs
- * nothing when tracing is off.
+ * it is lenient. Parsing needs nothing else; building a Context needs
+ * `@opentelemetry/api`, loaded on demand.
  *
  * @module
  */
-import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import type { Context, SpanContext, TraceState } from "./types.ts";
+import { _api } from "./api.ts";
 
 const HEX = /^[0-9a-f]+$/;
 const TRACEPARENT_LEN = 55;
@@ -137,7 +137,8 @@ export function parseTracestate(
 
 /**
  * Builds a Context holding the remote span described by `traceparent` (and
- * `tracestate`), or `undefined` when `traceparent` is absent or invalid. An
+ * `tracestate`), or `undefined` when `traceparent` is absent or invalid, or
+ * while the OpenTelemetry API is not loaded (`initTracer`, `loadOtelApi`). An
  * invalid `tracestate` is dropped while a valid `traceparent` is kept, as the
  * specification says.
  *
@@ -148,9 +149,9 @@ export function parseTracestate(
  *
  * @example
  * ```ts
- * import { trace } from "@opentelemetry/api";
- * import { contextFromTraceparent } from "@llmtrace/otel";
+ * import { contextFromTraceparent, loadOtelApi } from "@llmtrace/otel";
  *
+ * const { trace } = await loadOtelApi();
  * const ctx = contextFromTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
  * console.log(ctx && trace.getSpanContext(ctx)?.spanId); // "b7ad6b7169203331"
  * ```
@@ -158,13 +159,23 @@ export function parseTracestate(
 export function contextFromTraceparent(
   traceparent: string | null | undefined,
   tracestate?: string | null,
-  base: Context = ROOT_CONTEXT,
+  base?: Context,
 ): Context | undefined {
+  const api = _api();
+  if (!api) return undefined;
   const sc = parseTraceparent(traceparent);
   if (!sc) return undefined;
   const ts = parseTracestate(tracestate);
   if (ts) sc.traceState = ts;
-  return trace.setSpanContext(base, sc);
+  return api.trace.setSpanContext(base ?? api.ROOT_CONTEXT, sc);
+}
+
+/** The API's rule for a valid span context, without loading the API. */
+function isValidSpanContext(sc: SpanContext): boolean {
+  return typeof sc.traceId === "string" && sc.traceId.length === 32 &&
+    typeof sc.spanId === "string" && sc.spanId.length === 16 &&
+    /^[0-9a-f]+$/i.test(sc.traceId) && /^[0-9a-f]+$/i.test(sc.spanId) &&
+    !/^0+$/.test(sc.traceId) && !/^0+$/.test(sc.spanId);
 }
 
 /**
@@ -189,7 +200,7 @@ export function contextFromTraceparent(
 export function formatTraceHeaders(
   sc: SpanContext | undefined,
 ): { traceparent: string; tracestate?: string } | undefined {
-  if (!sc || !trace.isSpanContextValid(sc)) return undefined;
+  if (!sc || !isValidSpanContext(sc)) return undefined;
   const flags = (sc.traceFlags & 0xff).toString(16).padStart(2, "0");
   const out: { traceparent: string; tracestate?: string } = {
     traceparent: `00-${sc.traceId}-${sc.spanId}-${flags}`,

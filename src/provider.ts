@@ -4,14 +4,6 @@
  *
  * @module
  */
-import {
-  context,
-  diag,
-  DiagLogLevel,
-  propagation,
-  ProxyTracerProvider,
-  trace,
-} from "@opentelemetry/api";
 import type {
   Attributes,
   ContextManager,
@@ -20,6 +12,12 @@ import type {
 } from "./types.ts";
 import { nativeTelemetry, runtime } from "./runtime/detect.ts";
 import { describe, resolveExporterConfig } from "./exporter_config.ts";
+import {
+  _api,
+  _foreignProviderRegistered,
+  loadOtelApi,
+  type OtelApi,
+} from "./api.ts";
 
 import type { SpanExporter, SpanProcessor } from "./types.ts";
 
@@ -34,6 +32,7 @@ let sdkPromise: Promise<SdkModule> | undefined;
 let loadError: unknown;
 
 interface State {
+  api: OtelApi;
   provider: Provider;
   endpoint: string;
   registered: {
@@ -51,8 +50,8 @@ let warnedSecondInit = false;
 let warnedNative = false;
 
 function loadSdk(): Promise<SdkModule> {
-  return sdkPromise ??= loader().then(
-    (m) => {
+  return sdkPromise ??= Promise.all([loader(), loadOtelApi()]).then(
+    ([m]) => {
       loadError = undefined;
       return m;
     },
@@ -163,15 +162,15 @@ export interface InitTracerOptions {
   diagLogger?: DiagLogger | null;
 }
 
-const LOG_LEVELS: Record<string, DiagLogLevel> = {
-  NONE: DiagLogLevel.NONE,
-  ERROR: DiagLogLevel.ERROR,
-  WARN: DiagLogLevel.WARN,
-  INFO: DiagLogLevel.INFO,
-  DEBUG: DiagLogLevel.DEBUG,
-  VERBOSE: DiagLogLevel.VERBOSE,
-  ALL: DiagLogLevel.ALL,
-};
+const LOG_LEVELS = [
+  "NONE",
+  "ERROR",
+  "WARN",
+  "INFO",
+  "DEBUG",
+  "VERBOSE",
+  "ALL",
+] as const;
 
 /** The SDK's diagnostics on the console, marked as llmtrace's. */
 const consoleDiagLogger: DiagLogger = {
@@ -275,7 +274,7 @@ export async function initTracer(
     );
   }
   if (isDisabled()) {
-    return trace.getTracer(instrumentingModuleName);
+    return (await loadOtelApi()).trace.getTracer(instrumentingModuleName);
   }
   const native = nativeTelemetry();
   if (native) {
@@ -288,7 +287,7 @@ export async function initTracer(
           `records its spans through it instead of starting its own exporter.`,
       );
     }
-    return trace.getTracer(instrumentingModuleName);
+    return (await loadOtelApi()).trace.getTracer(instrumentingModuleName);
   }
   const config = resolveExporterConfig(otlpTracesEndpoint);
   if (state) {
@@ -316,6 +315,7 @@ export async function initTracer(
   if (state) {
     return (state as State).provider.getTracer(instrumentingModuleName);
   }
+  const { context, diag, DiagLogLevel, propagation, trace } = _api()!;
 
   const rt = runtime();
   const pid = rt.pid();
@@ -363,9 +363,9 @@ export async function initTracer(
     diag: false,
   };
   if (options.diagLogger !== null) {
-    const level =
-      LOG_LEVELS[rt.getEnv("OTEL_LOG_LEVEL")?.trim().toUpperCase() ?? ""] ??
-        DiagLogLevel.WARN;
+    const name = rt.getEnv("OTEL_LOG_LEVEL")?.trim().toUpperCase();
+    const known = LOG_LEVELS.find((l) => l === name);
+    const level = known ? DiagLogLevel[known] : DiagLogLevel.WARN;
     registered.diag = diag.setLogger(
       options.diagLogger ?? consoleDiagLogger,
       { logLevel: level, suppressOverrideMessage: true },
@@ -396,6 +396,7 @@ export async function initTracer(
     ? () => {}
     : rt.onExit(() => shutdownTracing().catch(() => {}));
   state = {
+    api: _api()!,
     provider,
     endpoint: config.url,
     registered,
@@ -528,6 +529,7 @@ export async function shutdownTracing(): Promise<void> {
   } catch (e) {
     warnExportFailure("shutdown", s.endpoint, e);
   } finally {
+    const { context, diag, propagation, trace } = s.api;
     if (s.registered.trace) trace.disable();
     if (s.registered.propagation) propagation.disable();
     if (s.registered.context) context.disable();
@@ -562,21 +564,34 @@ export function _tracer(
 ): Tracer {
   return state
     ? state.provider.getTracer(name, version)
-    : trace.getTracer(name, version);
+    : _api()!.trace.getTracer(name, version);
 }
 
-const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+let noopProvider: unknown;
 
 /**
  * Whether spans would be recorded anywhere: llmtrace's provider runs, or some
  * other provider (a user's SDK, Deno's built-in telemetry) is registered
- * globally. When false, wrappers skip all tracing work. @internal
+ * globally. When false, wrappers skip all tracing work. Whenever this is
+ * true, the API is loaded ({@link _api}). Seeing a provider registered by a
+ * copy of the API this module has not loaded yet starts loading it; the
+ * wrappers follow that provider as soon as the load is done. @internal
  */
 export function _tracingActive(): boolean {
   if (state) return true;
-  const global = trace.getTracerProvider() as Partial<ProxyTracerProvider>;
+  const api = _api();
+  if (!api) {
+    if (_foreignProviderRegistered() || nativeTelemetry() !== undefined) {
+      loadOtelApi().catch(() => {});
+    }
+    return false;
+  }
+  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
+  const global = api.trace.getTracerProvider() as {
+    getDelegate?: () => unknown;
+  };
   return typeof global.getDelegate !== "function" ||
-    global.getDelegate() !== NOOP_PROVIDER;
+    global.getDelegate() !== noopProvider;
 }
 
 /** The endpoint the running provider exports to, if any. @internal */

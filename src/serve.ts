@@ -5,15 +5,9 @@
  *
  * @module
  */
-import {
-  context,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
 import type { Attributes, Context, Link, Tracer } from "./types.ts";
+import { _api, KIND, loadOtelApi, STATUS_ERROR } from "./api.ts";
 import { semconvMode } from "./attributes.ts";
 import { _bindRequestContext } from "./context.ts";
 import { recordError } from "./errors.ts";
@@ -353,6 +347,9 @@ export function traceHandler<A extends any[]>(
   }
   const fixedTracer = options.tracer;
   const native = nativeTelemetry() !== undefined;
+  // A tracer of the caller's own, or the runtime's telemetry, means spans
+  // from the first request on: have the API ready by then.
+  if (fixedTracer || native) loadOtelApi().catch(() => {});
 
   // Tracing off: call the handler directly, not through an async function,
   // so a synchronous Response stays synchronous, as without llmtrace.
@@ -375,6 +372,15 @@ export function traceHandler<A extends any[]>(
     const startedAt = performance.now();
     const start = nowHrTime();
     let span: Span;
+    let api = _api();
+    if (!api) {
+      try {
+        api = await loadOtelApi();
+      } catch {
+        return await handler.call(this, req, ...rest);
+      }
+    }
+    const { context, ROOT_CONTEXT, trace } = api;
     let reqInfo: Promise<GenAIRequestInfo | undefined> | undefined;
     try {
       const method = req.method;
@@ -453,7 +459,7 @@ export function traceHandler<A extends any[]>(
       const nameMethod = KNOWN_METHODS.has(method) ? method : "HTTP";
       span = tracer.startSpan(
         `${nameMethod} ${routeValue ?? u.path}`,
-        { kind: SpanKind.SERVER, attributes: attrs, links, startTime: start },
+        { kind: KIND.SERVER, attributes: attrs, links, startTime: start },
         parent,
       );
       _bindRequestContext(req, parent, span);
@@ -489,7 +495,7 @@ export function traceHandler<A extends any[]>(
     try {
       if (!(res instanceof Response)) {
         span.setStatus({
-          code: SpanStatusCode.ERROR,
+          code: STATUS_ERROR,
           message: `the handler returned ${describe(res)}, not a Response`,
         });
         span.setAttribute("error.type", "invalid_response");
@@ -499,7 +505,7 @@ export function traceHandler<A extends any[]>(
       const status = res.status;
       span.setAttribute("http.response.status_code", status);
       if (status >= 500) {
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setStatus({ code: STATUS_ERROR });
         span.setAttribute("error.type", String(status));
       }
       return followResponse(res, {

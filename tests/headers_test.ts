@@ -1,6 +1,6 @@
 // Header helpers (vLLM's extract_trace_headers / contains_trace_headers /
 // extract_trace_context) over every accepted header shape.
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { trace } from "@opentelemetry/api";
 import {
@@ -10,6 +10,12 @@ import {
   headerGetter,
   type HeadersLike,
 } from "../src/headers.ts";
+import { loadOtelApi } from "../src/api.ts";
+
+// Contexts need the API, which llmtrace loads only on demand.
+before(async () => {
+  await loadOtelApi();
+});
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";

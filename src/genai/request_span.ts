@@ -4,15 +4,16 @@
  *
  * @module
  */
-import { type HrTime, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { HrTime } from "@opentelemetry/api";
+import { INVALID_SPAN_CONTEXT, KIND, STATUS_ERROR } from "../api.ts";
 import type { Attributes, Context, SpanContext } from "../types.ts";
 import { semconvMode, SpanAttributes as A } from "../attributes.ts";
-import { contextOf, getSmartContext } from "../context.ts";
+import { _smartContext, contextOf } from "../context.ts";
 import { recordError } from "../errors.ts";
 import { describe } from "../exporter_config.ts";
 import { extractTraceContext, type HeadersLike } from "../headers.ts";
 import { sanitizeAttributes } from "../instrument.ts";
-import { _tracer } from "../provider.ts";
+import { _tracer, _tracingActive } from "../provider.ts";
 import { compareHrTime, nowHrTime, type TimeInput, toHrTime } from "../time.ts";
 
 /**
@@ -277,14 +278,15 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
   if (finish?.length) attrs[A.GEN_AI_RESPONSE_FINISH_REASONS] = finish;
   Object.assign(attrs, sanitizeAttributes(options.attributes));
 
+  if (!_tracingActive()) return INVALID_SPAN_CONTEXT;
   const parent = options.context ??
     (options.request ? contextOf(options.request) : undefined) ??
     (options.traceHeaders
       ? extractTraceContext(options.traceHeaders)
       : undefined) ??
-    getSmartContext();
+    _smartContext();
   const span = _tracer().startSpan("llm_request", {
-    kind: SpanKind.SERVER,
+    kind: KIND.SERVER,
     startTime: arrival,
     attributes: attrs,
   }, parent);
@@ -293,7 +295,7 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
   } else if (options.aborted) {
     span.setAttribute("error.type", "aborted");
     span.setStatus({
-      code: SpanStatusCode.ERROR,
+      code: STATUS_ERROR,
       message: "the request was aborted",
     });
   }

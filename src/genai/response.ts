@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type HrTime, type Span, SpanStatusCode } from "@opentelemetry/api";
+import type { HrTime, Span } from "@opentelemetry/api";
+import { STATUS_ERROR } from "../api.ts";
 import type { Attributes } from "../types.ts";
 import type { SemconvMode } from "../attributes.ts";
 import { recordError } from "../errors.ts";
@@ -224,7 +225,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       settle((f) => {
         f.span.setAttribute("error.type", "cancelled");
         f.span.setStatus({
-          code: SpanStatusCode.ERROR,
+          code: STATUS_ERROR,
           message: "the response body was cancelled before it ended" +
             (reason instanceof Error ? `: ${reason.message}` : ""),
         });
