@@ -34,6 +34,8 @@ let loadError: unknown;
 interface State {
   api: OtelApi;
   provider: Provider;
+  /** llmtrace's own tracer of this provider, once asked for. */
+  tracer?: Tracer;
   endpoint: string;
   registered: {
     trace: boolean;
@@ -559,13 +561,21 @@ export function isTracingEnabled(): boolean {
  * the no-op). @internal
  */
 export function _tracer(
-  name: string = LLMTRACE_SCOPE.name,
-  version: string | undefined = LLMTRACE_SCOPE.version,
+  name?: string,
+  version?: string,
 ): Tracer {
+  if (name === undefined) {
+    // llmtrace's own tracer, asked for on every request: kept, not looked up.
+    const s = state;
+    if (s) return s.tracer ??= s.provider.getTracer(SCOPE_NAME, SCOPE_VERSION);
+    return _api()!.trace.getTracer(SCOPE_NAME, SCOPE_VERSION);
+  }
   return state
     ? state.provider.getTracer(name, version)
     : _api()!.trace.getTracer(name, version);
 }
+const SCOPE_NAME = LLMTRACE_SCOPE.name;
+const SCOPE_VERSION = LLMTRACE_SCOPE.version;
 
 let noopProvider: unknown;
 

@@ -7,7 +7,7 @@
  */
 import type { Span } from "@opentelemetry/api";
 import type { Attributes, Context, Link, Tracer } from "./types.ts";
-import { _api, KIND, loadOtelApi, STATUS_ERROR } from "./api.ts";
+import { _api, KIND, loadOtelApi, type OtelApi, STATUS_ERROR } from "./api.ts";
 import { semconvMode } from "./attributes.ts";
 import { _bindRequestContext } from "./context.ts";
 import { recordError } from "./errors.ts";
@@ -24,7 +24,7 @@ import { contextFromTraceparent } from "./propagation.ts";
 import { _tracer, _tracingActive, forceFlush } from "./provider.ts";
 import { clientAddress } from "./runtime/conninfo.ts";
 import { nativeTelemetry } from "./runtime/detect.ts";
-import { nowHrTime } from "./time.ts";
+import { nowHrTime, perfToHrTime } from "./time.ts";
 import { urlParts } from "./url.ts";
 
 /**
@@ -345,6 +345,7 @@ export function traceHandler<A extends any[]>(
   if (options.providerName) {
     baseAttributes["gen_ai.provider.name"] = options.providerName;
   }
+  const hasBaseAttributes = Object.keys(baseAttributes).length > 0;
   const fixedTracer = options.tracer;
   const native = nativeTelemetry() !== undefined;
   // A tracer of the caller's own, or the runtime's telemetry, means spans
@@ -361,29 +362,33 @@ export function traceHandler<A extends any[]>(
     if (!fixedTracer && !_tracingActive()) {
       return handler.call(this, req, ...rest);
     }
-    return traced.call(this, req, ...rest);
+    const api = _api();
+    if (!api) {
+      // A tracer of the caller's own, before the API has finished loading.
+      return loadOtelApi().then(
+        (a) => traced.call(this, a, req, rest),
+        () => handler.call(this, req, ...rest),
+      );
+    }
+    return traced.call(this, api, req, rest);
   };
 
-  async function traced(
+  // Not async: a handler that answers synchronously is answered
+  // synchronously here too (Deno and Bun have a faster path for that), and
+  // a synchronous throw stays synchronous.
+  function traced(
     this: unknown,
+    api: OtelApi,
     req: Request,
-    ...rest: A
-  ): Promise<Response> {
+    rest: A,
+  ): Response | Promise<Response> {
     const startedAt = performance.now();
-    const start = nowHrTime();
+    const start = perfToHrTime(startedAt);
     let span: Span;
-    let api = _api();
-    if (!api) {
-      try {
-        api = await loadOtelApi();
-      } catch {
-        return await handler.call(this, req, ...rest);
-      }
-    }
-    const { context, ROOT_CONTEXT, trace } = api;
     let reqInfo: Promise<GenAIRequestInfo | undefined> | undefined;
     try {
       const method = req.method;
+      const known = KNOWN_METHODS.has(method);
       const u = urlParts(req.url);
       let routeValue: string | undefined;
       try {
@@ -392,17 +397,12 @@ export function traceHandler<A extends any[]>(
         routeValue = undefined;
       }
       const headers = req.headers;
-      const attrs: Attributes = {
-        ...baseAttributes,
-        "url.path": u.path,
-        "url.scheme": u.scheme,
-        "server.address": u.host,
-      };
-      if (KNOWN_METHODS.has(method)) attrs["http.request.method"] = method;
-      else {
-        attrs["http.request.method"] = "_OTHER";
-        attrs["http.request.method_original"] = method;
-      }
+      const attrs: Attributes = hasBaseAttributes ? { ...baseAttributes } : {};
+      attrs["http.request.method"] = known ? method : "_OTHER";
+      if (!known) attrs["http.request.method_original"] = method;
+      attrs["url.path"] = u.path;
+      attrs["url.scheme"] = u.scheme;
+      attrs["server.address"] = u.host;
       if (u.port !== undefined) attrs["server.port"] = u.port;
       if (routeValue) attrs["http.route"] = routeValue;
       const ua = headers.get("user-agent");
@@ -414,12 +414,12 @@ export function traceHandler<A extends any[]>(
         if (v !== null) attrs[`http.request.header.${h}`] = [v];
       }
 
-      let parent: Context = ROOT_CONTEXT;
+      let parent: Context = api.ROOT_CONTEXT;
       let links: Link[] | undefined;
       const tp = headers.get("traceparent");
-      const active = native ? context.active() : undefined;
-      const activeSc = active && trace.getSpanContext(active);
-      if (active && activeSc && trace.isSpanContextValid(activeSc)) {
+      const active = native ? api.context.active() : undefined;
+      const activeSc = active && api.trace.getSpanContext(active);
+      if (active && activeSc && api.trace.isSpanContextValid(activeSc)) {
         // The runtime's own server span (Deno's built-in telemetry) already
         // extracted the caller's context: nest under it.
         parent = active;
@@ -434,7 +434,7 @@ export function traceHandler<A extends any[]>(
           }
           if (trusted) parent = remote;
           else {
-            const sc = trace.getSpanContext(remote);
+            const sc = api.trace.getSpanContext(remote);
             if (sc) links = [{ context: sc }];
           }
         }
@@ -456,16 +456,15 @@ export function traceHandler<A extends any[]>(
       const tracer = fixedTracer ?? _tracer();
       // An unknown method is "HTTP" in the name (OTel HTTP semconv): a
       // client must not be able to mint span names.
-      const nameMethod = KNOWN_METHODS.has(method) ? method : "HTTP";
       span = tracer.startSpan(
-        `${nameMethod} ${routeValue ?? u.path}`,
+        `${known ? method : "HTTP"} ${routeValue ?? u.path}`,
         { kind: KIND.SERVER, attributes: attrs, links, startTime: start },
         parent,
       );
       _bindRequestContext(req, parent, span);
     } catch {
       // Tracing must never cost the app its request.
-      return await handler.call(this, req, ...rest);
+      return handler.call(this, req, ...rest);
     }
 
     const applyRequest = reqInfo
@@ -478,12 +477,9 @@ export function traceHandler<A extends any[]>(
       : undefined;
     // Edge runtimes (workerd) freeze the isolate once the response is sent:
     // hand them the export of this request's spans through waitUntil.
-    const afterEnd = flushThroughWaitUntil(rest);
+    const afterEnd = rest.length ? flushThroughWaitUntil(rest) : undefined;
 
-    let res: Response;
-    try {
-      res = await handler.call(this, req, ...rest);
-    } catch (err) {
+    const failed = (err: unknown): never => {
       try {
         recordError(span, err);
         endSpan(span, nowHrTime(), applyRequest, afterEnd);
@@ -491,40 +487,57 @@ export function traceHandler<A extends any[]>(
         // never mask the handler's own error
       }
       throw err;
-    }
-    try {
-      if (!(res instanceof Response)) {
-        span.setStatus({
-          code: STATUS_ERROR,
-          message: `the handler returned ${describe(res)}, not a Response`,
+    };
+    const answered = (res: Response): Response => {
+      try {
+        if (!(res instanceof Response)) {
+          span.setStatus({
+            code: STATUS_ERROR,
+            message: `the handler returned ${describe(res)}, not a Response`,
+          });
+          span.setAttribute("error.type", "invalid_response");
+          endSpan(span, nowHrTime(), applyRequest, afterEnd);
+          return res;
+        }
+        const status = res.status;
+        span.setAttribute("http.response.status_code", status);
+        if (status >= 500) {
+          span.setStatus({ code: STATUS_ERROR });
+          span.setAttribute("error.type", String(status));
+        }
+        return followResponse(res, {
+          span,
+          startedAt,
+          mode,
+          captureContent,
+          maxJsonBytes: maxBodyBytes,
+          beforeEnd: applyRequest,
+          afterEnd,
+          coverAllBodies: options.coverAllBodies,
         });
-        span.setAttribute("error.type", "invalid_response");
-        endSpan(span, nowHrTime(), applyRequest, afterEnd);
+      } catch {
+        try {
+          endSpan(span, nowHrTime(), undefined, afterEnd);
+        } catch {
+          // ignore
+        }
         return res;
       }
-      const status = res.status;
-      span.setAttribute("http.response.status_code", status);
-      if (status >= 500) {
-        span.setStatus({ code: STATUS_ERROR });
-        span.setAttribute("error.type", String(status));
-      }
-      return followResponse(res, {
-        span,
-        startedAt,
-        mode,
-        captureContent,
-        maxJsonBytes: maxBodyBytes,
-        beforeEnd: applyRequest,
-        afterEnd,
-        coverAllBodies: options.coverAllBodies,
-      });
-    } catch {
-      try {
-        endSpan(span, nowHrTime(), undefined, afterEnd);
-      } catch {
-        // ignore
-      }
-      return res;
+    };
+
+    let out: Response | Promise<Response>;
+    try {
+      out = handler.call(this, req, ...rest);
+    } catch (err) {
+      return failed(err);
     }
+    if (out instanceof Promise) return out.then(answered, failed);
+    if (
+      out !== null && typeof out === "object" &&
+      typeof (out as { then?: unknown }).then === "function"
+    ) {
+      return Promise.resolve(out).then(answered, failed);
+    }
+    return answered(out as Response);
   }
 }

@@ -41,6 +41,7 @@ export function observeBody(
   observer: BodyObserver,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  const onChunk = observer.onChunk;
   let settled = false;
   const settle = (fn: () => void) => {
     if (settled) return;
@@ -63,8 +64,12 @@ export function observeBody(
         return;
       }
       const chunk = r.value;
-      if (observer.onChunk && !settled && chunk instanceof Uint8Array) {
-        safely(() => observer.onChunk!(chunk));
+      if (onChunk !== undefined && !settled && chunk instanceof Uint8Array) {
+        try {
+          onChunk.call(observer, chunk);
+        } catch {
+          // an observer must never break the stream it observes
+        }
       }
       controller.enqueue(chunk);
     },

@@ -81,7 +81,15 @@ export function addSeconds(t: HrTime, seconds: number): HrTime {
 
 /** The current wall-clock time as HrTime, with sub-millisecond precision. */
 export function nowHrTime(): HrTime {
-  const ms = performance.timeOrigin + performance.now();
+  return perfToHrTime(performance.now());
+}
+
+/**
+ * The wall-clock time of a `performance.now()` reading as HrTime (one clock
+ * read serves both a duration's start and the span's start time).
+ */
+export function perfToHrTime(perfNow: number): HrTime {
+  const ms = performance.timeOrigin + perfNow;
   const seconds = Math.floor(ms / 1000);
   return [
     seconds,

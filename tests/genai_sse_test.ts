@@ -515,3 +515,33 @@ test("sse: invalid maxEventBytes falls back to the default", () => {
     assert.equal(observer.summary.contentChunks, 1, String(maxEventBytes));
   }
 });
+
+test("sse: the skip-parse shortcut never hides a finish reason, usage or error", () => {
+  // After the first content event, events whose finish_reason, usage and
+  // error are null or absent are counted without JSON.parse. Hand-written
+  // JSON (any JSON whitespace, keys inside string values) must still reach
+  // the parser whenever one of them has a value.
+  const head = chatChunk([delta({ content: "a" })]);
+  const raw = (json: string) => `data: ${json}\n\n`;
+  const id = '"id":"chatcmpl-1","model":"m"';
+  const stream = head +
+    // a key named like ours inside a content string: not a value of ours
+    raw(
+      `{${id},"choices":[{"index":0,"delta":{"content":"\\"usage\\": {\\"prompt_tokens\\": 99}"},"finish_reason":null}]}`,
+    ) +
+    // tabs and spaces (the only JSON whitespace an SSE line can hold)
+    raw(
+      `{${id},"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":\t "length"}]}`,
+    ) +
+    raw(
+      `{${id},"choices":[],"usage" :\t{"prompt_tokens":3,"completion_tokens":2}}`,
+    ) +
+    // "nullish" is not null (invalid JSON: an error, not a silent skip)
+    raw(`{${id},"choices":[],"error":nullish}`);
+  const { summary } = observe(encoder.encode(stream), []);
+  assert.deepEqual(summary.finishReasons, ["length"]);
+  assert.equal(summary.inputTokens, 3);
+  assert.equal(summary.outputTokens, 2);
+  assert.equal(summary.chunks, 4);
+  assert.equal(summary.errors, 1);
+});
