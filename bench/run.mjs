@@ -335,6 +335,18 @@ async function trivial(sink) {
       name: "traceHandler + initTracer",
       env: { MODE: "traced", SINK: traces },
     });
+    // Anchor: the official web SDK by hand (bench/servers/trivial.ts MODE=sdk),
+    // same BatchSpanProcessor + OTLP exporter, same sink URL.
+    configs.push({
+      rt,
+      name: "web SDK by hand (3 attributes), no traceHandler",
+      env: { MODE: "sdk", SINK: traces },
+    });
+    configs.push({
+      rt,
+      name: "web SDK by hand, traceHandler's 8 attributes",
+      env: { MODE: "sdk-full", SINK: traces },
+    });
     if (ALT) {
       configs.push({
         rt,
@@ -728,7 +740,7 @@ function report(meta) {
     L.push(
       `${
         LOADGEN === "wrk" ? "wrk" : "autocannon"
-      }, ${CONNS} keep-alive connections, 1 thread. "spans/req" is spans the sink received during the measured window divided by requests served (a check that traced configs really export).`,
+      }, ${CONNS} keep-alive connections, 1 thread. "spans/req" is spans the sink received during the measured window divided by requests served (a check that traced configs really export). "web SDK by hand" is an anchor, not llmtrace: the untraced handler with one server span (3 attributes, status code) started and ended by hand with the official OpenTelemetry \`WebTracerProvider\` + \`BatchSpanProcessor\` + OTLP/HTTP protobuf exporter, sending to the same sink, i.e. what a straightforward SDK-instrumented handler costs; "traceHandler's 8 attributes" is the same with the attribute set traceHandler records for this request (method, path, scheme, server address and port, user agent, client address, status), so the gap between it and traceHandler is llmtrace's own code.`,
       "",
     );
     if (LOADGEN !== "wrk") {
