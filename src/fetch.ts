@@ -286,6 +286,9 @@ export async function tracedFetch(
       mode,
       captureContent,
       maxJsonBytes: maxBytes,
+      // The runtime's own fetch ends byte reads properly; a caller's
+      // `fetch` may return any stream, which is read the default way.
+      fetched: options.fetch === undefined,
       // A caller that discards an error response's body (a router falling
       // back on a 5xx) cancels it: the status stays the error's type.
       beforeEnd: status >= 400

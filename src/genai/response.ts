@@ -46,6 +46,11 @@ export interface FollowOptions {
   onCancel?: (reason: unknown) => void;
   /** Called right after the span has ended. */
   afterEnd?: () => void;
+  /**
+   * The response came straight from `fetch`: its body is read as a byte
+   * stream through one reused buffer (see `observeBody`).
+   */
+  fetched?: boolean;
 }
 
 /**
@@ -232,7 +237,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
         f.onCancel?.(reason);
       });
     },
-  });
+  }, { byteReader: opts.fetched === true });
   const out = new Response(observed, {
     status: res.status,
     statusText: res.statusText,
