@@ -36,6 +36,7 @@ import {
 } from "./support/otlp_receiver.ts";
 import {
   CLEAN_ENV,
+  concatBytes,
   isDeno,
   lastJson,
   repoRoot,
@@ -774,7 +775,7 @@ async function echoHandler(req: Request): Promise<Response> {
       if (done) break;
       parts.push(value);
     }
-    bytes = concat(parts);
+    bytes = concatBytes(parts);
   } else bytes = new Uint8Array(await req.arrayBuffer());
   const headers = {
     "x-body-length": String(bytes.byteLength),
@@ -785,16 +786,6 @@ async function echoHandler(req: Request): Promise<Response> {
     req.method === "HEAD" ? null : JSON.stringify({ ok: true }),
     { headers },
   );
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }
 
 function streamOf(

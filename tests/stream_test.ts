@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { observeBody } from "../src/stream.ts";
+import { concatBytes } from "./support/helpers.ts";
 
 function bytes(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -56,16 +57,6 @@ async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
   throw new Error("stream did not end");
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
-}
-
 test("a byte stream passes through byte for byte, in right-sized chunks", async () => {
   const input = [bytes(200, 1), bytes(1, 2), bytes(70_000, 3), bytes(5, 4)];
   const seen: Uint8Array[] = [];
@@ -76,8 +67,8 @@ test("a byte stream passes through byte for byte, in right-sized chunks", async 
       onEnd: () => ends++,
     }, { byteReader: true }),
   );
-  assert.deepEqual(concat(out), concat(input));
-  assert.deepEqual(concat(seen), concat(input));
+  assert.deepEqual(concatBytes(out), concatBytes(input));
+  assert.deepEqual(concatBytes(seen), concatBytes(input));
   assert.equal(ends, 1);
   for (const c of out) {
     // no chunk pins a larger buffer than its own bytes
@@ -97,7 +88,7 @@ test("without byteReader, a byte source that only closes still ends", async () =
     },
   });
   const out = await readAll(observeBody(src, {}));
-  assert.equal(concat(out).byteLength, 300);
+  assert.equal(concatBytes(out).byteLength, 300);
 });
 
 test("a default stream's chunks are handed on as the same objects", async () => {
