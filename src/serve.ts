@@ -10,6 +10,7 @@ import type { Attributes, Context, Link, Tracer } from "./types.ts";
 import { _api, KIND, loadOtelApi, type OtelApi, STATUS_ERROR } from "./api.ts";
 import { semconvMode } from "./attributes.ts";
 import { _bindRequestContext } from "./context.ts";
+import { concatBytes } from "./bytes.ts";
 import { recordError } from "./errors.ts";
 import { describe } from "./exporter_config.ts";
 import { requestAttributes } from "./genai/attributes.ts";
@@ -233,16 +234,7 @@ function readRequestInfo(
     } catch {
       return undefined;
     }
-    let bytes: Uint8Array;
-    if (parts.length === 1) bytes = parts[0];
-    else {
-      bytes = new Uint8Array(total);
-      let off = 0;
-      for (const p of parts) {
-        bytes.set(p, off);
-        off += p.byteLength;
-      }
-    }
+    const bytes = concatBytes(parts, total);
     return parseRequestBody(bytes, operation);
   })();
 }

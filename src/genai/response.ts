@@ -10,6 +10,7 @@ import type { HrTime, Span } from "@opentelemetry/api";
 import { STATUS_ERROR } from "../api.ts";
 import type { Attributes } from "../types.ts";
 import type { SemconvMode } from "../attributes.ts";
+import { concatBytes } from "../bytes.ts";
 import { recordError } from "../errors.ts";
 import { observeBody } from "../stream.ts";
 import { nowHrTime } from "../time.ts";
@@ -82,17 +83,6 @@ export function endSpan(
   } else {
     finish();
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }
 
 /** One span following a body, and what it needs when the body settles. */
@@ -178,7 +168,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
     const sseResult = sse ? (sse.end(), sseInfo(sse)) : undefined;
     let jsonInfo: GenAIResponseInfo | undefined;
     if (parts && parts.length) {
-      jsonInfo = parseResponseBody(concat(parts, size));
+      jsonInfo = parseResponseBody(concatBytes(parts, size));
     }
     for (const f of watch.followers) {
       try {
