@@ -487,81 +487,73 @@ async function sseLoad(url, clients, durationS, warmupMs) {
   return JSON.parse(r.out.trim().split("\n").pop());
 }
 
-async function llm(sink) {
+// Sections 2 and 2b share one run loop: per repeat and config, start the
+// server (and router upstream), reset the sink, run the SSE load, and read
+// the spans the sink received. `extra(url, j)` adds section-specific
+// measurements to the report; `describe(j)` is the log line.
+async function streamSection(label, sink, opts) {
   const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
   const configs = streamConfigs(traces);
   for (let rep = 0; rep < REPEATS; rep++) {
     for (const c of configs) {
-      noteLoad(`llm ${c.rt} ${c.name} #${rep + 1}`);
+      const name = `${label} ${c.rt} ${c.name} #${rep + 1}`;
+      noteLoad(name);
       let upstream;
       let srv;
       try {
         let url;
-        ({ srv, upstream, url } = await startStream(c));
+        ({ srv, upstream, url } = await startStream(c, opts.env));
         await sinkReset(sink);
-        const j = await sseLoad(url, SSE_CLIENTS, DURATION, WARMUP * 1000);
+        const j = await sseLoad(
+          url,
+          opts.clients,
+          opts.duration,
+          WARMUP * 1000,
+        );
         const st = await sinkStats(sink);
         j.spans = st.spans;
-        // TTFB without queueing: one client, same server process.
-        const j1 = await sseLoad(url, 1, TTFB_SECONDS, 300);
-        j.ttfb1P50 = j1.ttfbP50;
-        j.ttfb1P99 = j1.ttfbP99;
+        await opts.extra?.(url, j);
         c.runs.push(j);
-        log(
-          `llm ${c.rt} ${c.name} #${rep + 1}: ${
-            f0(j.chunksPerSec)
-          } chunks/s ttfb p50 ${
-            f3(j.ttfbP50)
-          } ms errors ${j.errors}; 1 client ttfb p50 ${f3(j.ttfb1P50)} ms`,
-        );
+        log(`${name}: ${opts.describe(j)}`);
       } finally {
         await kill(srv);
         await kill(upstream);
       }
     }
   }
-  results.llm = configs;
+  return configs;
+}
+
+async function llm(sink) {
+  results.llm = await streamSection("llm", sink, {
+    clients: SSE_CLIENTS,
+    duration: DURATION,
+    // TTFB without queueing: one client, same server process.
+    async extra(url, j) {
+      const j1 = await sseLoad(url, 1, TTFB_SECONDS, 300);
+      j.ttfb1P50 = j1.ttfbP50;
+      j.ttfb1P99 = j1.ttfbP99;
+    },
+    describe: (j) =>
+      `${f0(j.chunksPerSec)} chunks/s ttfb p50 ${
+        f3(j.ttfbP50)
+      } ms errors ${j.errors}; 1 client ttfb p50 ${f3(j.ttfb1P50)} ms`,
+  });
 }
 
 // Section 2b: the same answer generated at a token pace (PACE_MS between
 // content events, PREFILL_MS before the first) to many concurrent clients:
 // what a real LLM server sees. The router's upstream is paced too.
 async function paced(sink) {
-  const traces = `http://127.0.0.1:${sink.port}/v1/traces`;
-  const pace = { PACE_MS: String(PACE_MS), PREFILL_MS: String(PREFILL_MS) };
-  const configs = streamConfigs(traces);
-  for (let rep = 0; rep < REPEATS; rep++) {
-    for (const c of configs) {
-      noteLoad(`paced ${c.rt} ${c.name} #${rep + 1}`);
-      let upstream;
-      let srv;
-      try {
-        let url;
-        ({ srv, upstream, url } = await startStream(c, pace));
-        await sinkReset(sink);
-        const j = await sseLoad(
-          url,
-          PACED_CLIENTS,
-          PACED_DURATION,
-          WARMUP * 1000,
-        );
-        const st = await sinkStats(sink);
-        j.spans = st.spans;
-        c.runs.push(j);
-        log(
-          `paced ${c.rt} ${c.name} #${rep + 1}: ${
-            f0(j.chunksPerSec)
-          } chunks/s ttfb p50 ${f3(j.ttfbP50)} ms stream p50 ${
-            f3(j.streamP50)
-          } ms errors ${j.errors}`,
-        );
-      } finally {
-        await kill(srv);
-        await kill(upstream);
-      }
-    }
-  }
-  results.paced = configs;
+  results.paced = await streamSection("paced", sink, {
+    env: { PACE_MS: String(PACE_MS), PREFILL_MS: String(PREFILL_MS) },
+    clients: PACED_CLIENTS,
+    duration: PACED_DURATION,
+    describe: (j) =>
+      `${f0(j.chunksPerSec)} chunks/s ttfb p50 ${f3(j.ttfbP50)} ms stream p50 ${
+        f3(j.streamP50)
+      } ms errors ${j.errors}`,
+  });
 }
 
 async function cold(sink) {
