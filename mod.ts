@@ -18,11 +18,15 @@
  *
  * @module
  */
-export * from "./src/attributes.ts";
-export * from "./src/headers.ts";
-export * from "./src/propagation.ts";
-export { contextFromEnv, contextOf, getSmartContext } from "./src/context.ts";
-export { loadOtelApi, type OtelApi } from "./src/api.ts";
+export * from "./src/core/attributes.ts";
+export * from "./src/core/headers.ts";
+export * from "./src/core/propagation.ts";
+export {
+  contextFromEnv,
+  contextOf,
+  getSmartContext,
+} from "./src/core/context.ts";
+export { loadOtelApi, type OtelApi } from "./src/core/api.ts";
 export {
   forceFlush,
   getSpanExporter,
@@ -34,16 +38,16 @@ export {
   logTracingDisabledWarning,
   otelImportError,
   shutdownTracing,
-} from "./src/provider.ts";
-export * from "./src/instrument.ts";
-export * from "./src/env.ts";
-export * from "./src/serve.ts";
-export * from "./src/fetch.ts";
-export * from "./src/genai/request_span.ts";
+} from "./src/sdk/provider.ts";
+export * from "./src/vllm/instrument.ts";
+export * from "./src/vllm/env.ts";
+export * from "./src/http/server.ts";
+export * from "./src/http/client.ts";
+export * from "./src/vllm/request_span.ts";
 export type {
   GenAIOperation,
   GenAIRequestInfo,
   GenAIResponseInfo,
 } from "./src/genai/openai.ts";
-export type { TimeInput } from "./src/time.ts";
-export type * from "./src/types.ts";
+export type { TimeInput } from "./src/core/time.ts";
+export type * from "./src/core/types.ts";

@@ -1,5 +1,5 @@
 // Edge bundle size of mod.ts with esbuild: minified ESM for the browser/edge
-// platform with code splitting, so the lazily imported SDK (src/sdk.ts) lands
+// platform with code splitting, so the lazily imported SDK (src/sdk/bundle.ts) lands
 // in its own chunk(s). Prints JSON: the core (what `import` of mod.ts loads)
 // and the lazy part (what initTracer's dynamic import loads), raw and gzipped.
 import { build } from "esbuild";

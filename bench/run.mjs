@@ -943,7 +943,7 @@ function report(meta) {
       } | ${kb(b.core.gzip)} |`,
     );
     L.push(
-      `| lazy: the SDK chunk \`initTracer\` imports (src/sdk.ts) | ${b.lazy.files} | ${
+      `| lazy: the SDK chunk \`initTracer\` imports (src/sdk/bundle.ts) | ${b.lazy.files} | ${
         kb(b.lazy.raw)
       } | ${kb(b.lazy.gzip)} |`,
     );

@@ -6,14 +6,14 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { semconvMode } from "../src/attributes.ts";
+import { semconvMode } from "../src/core/attributes.ts";
 import {
   checkProtocol,
   DEFAULT_TRACES_ENDPOINT,
   parseHeaderList,
   resolveExporterConfig,
   resolveTracesEndpoint,
-} from "../src/exporter_config.ts";
+} from "../src/sdk/config.ts";
 import {
   _setSdkLoader,
   getSpanExporter,
@@ -22,11 +22,11 @@ import {
   isTracingEnabled,
   otelImportError,
   shutdownTracing,
-} from "../src/provider.ts";
-import { instrument, manualInstrument } from "../src/instrument.ts";
-import { propagateTraceToEnv, traceEnv } from "../src/env.ts";
-import { extractTraceContext } from "../src/headers.ts";
-import { contextFromTraceparent } from "../src/propagation.ts";
+} from "../src/sdk/provider.ts";
+import { instrument, manualInstrument } from "../src/vllm/instrument.ts";
+import { propagateTraceToEnv, traceEnv } from "../src/vllm/env.ts";
+import { extractTraceContext } from "../src/core/headers.ts";
+import { contextFromTraceparent } from "../src/core/propagation.ts";
 import {
   type OtlpReceiver,
   startOtlpReceiver,

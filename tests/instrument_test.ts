@@ -14,9 +14,9 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
-import { instrument, manualInstrument } from "../src/instrument.ts";
-import { contextFromTraceparent } from "../src/propagation.ts";
-import { forceFlush } from "../src/provider.ts";
+import { instrument, manualInstrument } from "../src/vllm/instrument.ts";
+import { contextFromTraceparent } from "../src/core/propagation.ts";
+import { forceFlush } from "../src/sdk/provider.ts";
 import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
 import { useTracing } from "./support/tracing.ts";
 import { sleep, withEnv } from "./support/helpers.ts";

@@ -15,9 +15,9 @@ import {
   formatTraceHeaders,
   parseTraceparent,
   parseTracestate,
-} from "../src/propagation.ts";
-import { propagateTraceToEnv, traceEnv } from "../src/env.ts";
-import { forceFlush } from "../src/provider.ts";
+} from "../src/core/propagation.ts";
+import { propagateTraceToEnv, traceEnv } from "../src/vllm/env.ts";
+import { forceFlush } from "../src/sdk/provider.ts";
 import type { OtlpReceiver } from "./support/otlp_receiver.ts";
 import { useTracing } from "./support/tracing.ts";
 import {

@@ -11,12 +11,12 @@ import {
   extractTraceContext,
   extractTraceHeaders,
   type HeadersLike,
-} from "../src/headers.ts";
+} from "../src/core/headers.ts";
 import {
   formatTraceHeaders,
   parseTraceparent,
   parseTracestate,
-} from "../src/propagation.ts";
+} from "../src/core/propagation.ts";
 import {
   parseRequestBody,
   parseRequestJson,
@@ -24,7 +24,7 @@ import {
   parseResponseJson,
 } from "../src/genai/openai.ts";
 import { SseObserver } from "../src/genai/sse.ts";
-import { traceHandler } from "../src/serve.ts";
+import { traceHandler } from "../src/http/server.ts";
 import type { OtlpReceiver } from "./support/otlp_receiver.ts";
 import { useTracing } from "./support/tracing.ts";
 

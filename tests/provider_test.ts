@@ -20,8 +20,8 @@ import {
   isTracingEnabled,
   LLMTRACE_SCOPE,
   shutdownTracing,
-} from "../src/provider.ts";
-import { traceEnv } from "../src/env.ts";
+} from "../src/sdk/provider.ts";
+import { traceEnv } from "../src/vllm/env.ts";
 import {
   type OtlpReceiver,
   type ReceivedSpan,

@@ -21,12 +21,12 @@ import {
   initTracer,
   isTracingEnabled,
   shutdownTracing,
-} from "../src/provider.ts";
-import { traceHandler } from "../src/serve.ts";
-import { tracedFetch } from "../src/fetch.ts";
-import { instrument, manualInstrument } from "../src/instrument.ts";
-import { recordRequestSpan } from "../src/genai/request_span.ts";
-import { traceEnv } from "../src/env.ts";
+} from "../src/sdk/provider.ts";
+import { traceHandler } from "../src/http/server.ts";
+import { tracedFetch } from "../src/http/client.ts";
+import { instrument, manualInstrument } from "../src/vllm/instrument.ts";
+import { recordRequestSpan } from "../src/vllm/request_span.ts";
+import { traceEnv } from "../src/vllm/env.ts";
 import { deadPort, type RunningServer, serve } from "../examples/serve.ts";
 import {
   type InjectedResponse,

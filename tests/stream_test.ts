@@ -1,7 +1,7 @@
 // observeBody: the pass-through stream every followed body goes through.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { observeBody } from "../src/stream.ts";
+import { observeBody } from "../src/http/observe.ts";
 import { concatBytes } from "./support/helpers.ts";
 
 function bytes(n: number, seed: number): Uint8Array {

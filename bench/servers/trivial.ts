@@ -20,7 +20,7 @@ if (mode === "disabled" || mode === "traced") {
 } else if (mode === "sdk" || mode === "sdk-full") {
   // Imported only in this mode, so the other modes never load the SDK.
   const { BatchSpanProcessor, OTLPTraceExporter, WebTracerProvider } =
-    await import("../../src/sdk.ts");
+    await import("../../src/sdk/bundle.ts");
   // SINK is the full traces URL (http://host:port/v1/traces); initTracer uses
   // an explicit endpoint as is, so both modes post to the same URL.
   const provider = new WebTracerProvider({

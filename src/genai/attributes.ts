@@ -6,7 +6,7 @@
  * @module
  */
 import type { Attributes } from "@opentelemetry/api";
-import { type SemconvMode, SpanAttributes as A } from "../attributes.ts";
+import { type SemconvMode, SpanAttributes as A } from "../core/attributes.ts";
 import type { GenAIRequestInfo, GenAIResponseInfo } from "./openai.ts";
 
 const MAX_CONTENT_CHARS = 16_384;

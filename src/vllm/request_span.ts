@@ -5,16 +5,21 @@
  * @module
  */
 import type { HrTime } from "@opentelemetry/api";
-import { INVALID_SPAN_CONTEXT, KIND, STATUS_ERROR } from "../api.ts";
-import type { Attributes, Context, SpanContext } from "../types.ts";
-import { semconvMode, SpanAttributes as A } from "../attributes.ts";
-import { _smartContext, contextOf } from "../context.ts";
-import { recordError } from "../errors.ts";
-import { describe } from "../exporter_config.ts";
-import { extractTraceContext, type HeadersLike } from "../headers.ts";
-import { sanitizeAttributes } from "../instrument.ts";
-import { _tracer, _tracingActive } from "../provider.ts";
-import { compareHrTime, nowHrTime, type TimeInput, toHrTime } from "../time.ts";
+import { INVALID_SPAN_CONTEXT, KIND, STATUS_ERROR } from "../core/api.ts";
+import type { Attributes, Context, SpanContext } from "../core/types.ts";
+import { semconvMode, SpanAttributes as A } from "../core/attributes.ts";
+import { _smartContext, contextOf } from "../core/context.ts";
+import { recordError } from "../core/errors.ts";
+import { describe } from "../sdk/config.ts";
+import { extractTraceContext, type HeadersLike } from "../core/headers.ts";
+import { sanitizeAttributes } from "./instrument.ts";
+import { _tracer, _tracingActive } from "../sdk/provider.ts";
+import {
+  compareHrTime,
+  nowHrTime,
+  type TimeInput,
+  toHrTime,
+} from "../core/time.ts";
 
 /**
  * The moments of one request's life, all on ONE clock (epoch milliseconds,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { runtime } from "./runtime/detect.ts";
+import { runtime } from "../runtime/detect.ts";
 
 /** The default OTLP/HTTP traces endpoint of a local collector. */
 export const DEFAULT_TRACES_ENDPOINT = "http://localhost:4318/v1/traces";

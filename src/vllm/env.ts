@@ -4,14 +4,14 @@
  *
  * @module
  */
-import type { Context } from "./types.ts";
-import { TRACE_HEADERS } from "./attributes.ts";
-import { _api, _spanContextOf } from "./api.ts";
-import { _smartContext } from "./context.ts";
-import { describe } from "./exporter_config.ts";
-import { formatTraceHeaders } from "./propagation.ts";
-import { _currentEndpoint } from "./provider.ts";
-import { runtime } from "./runtime/detect.ts";
+import type { Context } from "../core/types.ts";
+import { TRACE_HEADERS } from "../core/attributes.ts";
+import { _api, _spanContextOf } from "../core/api.ts";
+import { _smartContext } from "../core/context.ts";
+import { describe } from "../sdk/config.ts";
+import { formatTraceHeaders } from "../core/propagation.ts";
+import { _currentEndpoint } from "../sdk/provider.ts";
+import { runtime } from "../runtime/detect.ts";
 
 /**
  * The environment variables that hand a trace to a child process:

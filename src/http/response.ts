@@ -7,16 +7,16 @@
  * @module
  */
 import type { HrTime, Span } from "@opentelemetry/api";
-import { STATUS_ERROR } from "../api.ts";
-import type { Attributes } from "../types.ts";
-import type { SemconvMode } from "../attributes.ts";
-import { concatBytes } from "../bytes.ts";
-import { recordError } from "../errors.ts";
-import { observeBody } from "../stream.ts";
-import { nowHrTime } from "../time.ts";
-import { responseAttributes, ttftAttributes } from "./attributes.ts";
-import { type GenAIResponseInfo, parseResponseBody } from "./openai.ts";
-import { SseObserver } from "./sse.ts";
+import { STATUS_ERROR } from "../core/api.ts";
+import type { Attributes } from "../core/types.ts";
+import type { SemconvMode } from "../core/attributes.ts";
+import { concatBytes } from "../core/bytes.ts";
+import { recordError } from "../core/errors.ts";
+import { observeBody } from "./observe.ts";
+import { nowHrTime } from "../core/time.ts";
+import { responseAttributes, ttftAttributes } from "../genai/attributes.ts";
+import { type GenAIResponseInfo, parseResponseBody } from "../genai/openai.ts";
+import { SseObserver } from "../genai/sse.ts";
 
 /** Attribute: data events seen in a streamed answer. */
 export const ATTR_RESPONSE_CHUNKS = "llmtrace.response.chunks";

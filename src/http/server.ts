@@ -6,27 +6,33 @@
  * @module
  */
 import type { Span } from "@opentelemetry/api";
-import type { Attributes, Context, Link, Tracer } from "./types.ts";
-import { _api, KIND, loadOtelApi, type OtelApi, STATUS_ERROR } from "./api.ts";
-import { semconvMode } from "./attributes.ts";
-import { _bindRequestContext } from "./context.ts";
-import { concatBytes } from "./bytes.ts";
-import { recordError } from "./errors.ts";
-import { describe } from "./exporter_config.ts";
-import { requestAttributes } from "./genai/attributes.ts";
+import type { Attributes, Context, Link, Tracer } from "../core/types.ts";
+import {
+  _api,
+  KIND,
+  loadOtelApi,
+  type OtelApi,
+  STATUS_ERROR,
+} from "../core/api.ts";
+import { semconvMode } from "../core/attributes.ts";
+import { _bindRequestContext } from "../core/context.ts";
+import { concatBytes } from "../core/bytes.ts";
+import { recordError } from "../core/errors.ts";
+import { describe } from "../sdk/config.ts";
+import { requestAttributes } from "../genai/attributes.ts";
 import {
   type GenAIOperation,
   type GenAIRequestInfo,
   operationForPath,
   parseRequestBody,
-} from "./genai/openai.ts";
-import { endSpan, followResponse } from "./genai/response.ts";
-import { contextFromTraceparent } from "./propagation.ts";
-import { _tracer, _tracingActive, forceFlush } from "./provider.ts";
-import { clientAddress } from "./runtime/conninfo.ts";
-import { nativeTelemetry } from "./runtime/detect.ts";
-import { nowHrTime, perfToHrTime } from "./time.ts";
-import { urlParts } from "./url.ts";
+} from "../genai/openai.ts";
+import { endSpan, followResponse } from "./response.ts";
+import { contextFromTraceparent } from "../core/propagation.ts";
+import { _tracer, _tracingActive, forceFlush } from "../sdk/provider.ts";
+import { clientAddress } from "../runtime/conninfo.ts";
+import { nativeTelemetry } from "../runtime/detect.ts";
+import { nowHrTime, perfToHrTime } from "../core/time.ts";
+import { urlParts } from "../core/url.ts";
 
 /**
  * Request headers never recorded, whatever `captureHeaders` says.

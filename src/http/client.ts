@@ -5,24 +5,24 @@
  * @module
  */
 import type { Span } from "@opentelemetry/api";
-import type { Attributes, Context } from "./types.ts";
-import { _api, KIND, STATUS_ERROR } from "./api.ts";
-import { semconvMode } from "./attributes.ts";
-import { _smartContext, contextOf } from "./context.ts";
-import { recordError } from "./errors.ts";
-import { describe } from "./exporter_config.ts";
-import { requestAttributes } from "./genai/attributes.ts";
+import type { Attributes, Context } from "../core/types.ts";
+import { _api, KIND, STATUS_ERROR } from "../core/api.ts";
+import { semconvMode } from "../core/attributes.ts";
+import { _smartContext, contextOf } from "../core/context.ts";
+import { recordError } from "../core/errors.ts";
+import { describe } from "../sdk/config.ts";
+import { requestAttributes } from "../genai/attributes.ts";
 import {
   type GenAIRequestInfo,
   operationForPath,
   parseRequestBody,
-} from "./genai/openai.ts";
-import { followResponse } from "./genai/response.ts";
-import { formatTraceHeaders } from "./propagation.ts";
-import { _tracer, _tracingActive } from "./provider.ts";
-import { nowHrTime } from "./time.ts";
-import { runtime } from "./runtime/detect.ts";
-import { urlParts } from "./url.ts";
+} from "../genai/openai.ts";
+import { followResponse } from "./response.ts";
+import { formatTraceHeaders } from "../core/propagation.ts";
+import { _tracer, _tracingActive } from "../sdk/provider.ts";
+import { nowHrTime } from "../core/time.ts";
+import { runtime } from "../runtime/detect.ts";
+import { urlParts } from "../core/url.ts";
 
 /**
  * The third argument of {@link tracedFetch}.

@@ -8,7 +8,7 @@
 import type { Span } from "@opentelemetry/api";
 import type { Context } from "./types.ts";
 import { _api } from "./api.ts";
-import { runtime } from "./runtime/detect.ts";
+import { runtime } from "../runtime/detect.ts";
 import { contextFromTraceparent } from "./propagation.ts";
 
 /** The span of a served request and its parent; the Context is built on demand. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Span } from "@opentelemetry/api";
-import { _api, INVALID_SPAN_CONTEXT, KIND } from "./api.ts";
+import { _api, INVALID_SPAN_CONTEXT, KIND } from "../core/api.ts";
 import type {
   Attributes,
   AttributeValue,
@@ -15,13 +15,13 @@ import type {
   SpanContext,
   SpanKind as SpanKindType,
   Tracer,
-} from "./types.ts";
-import { SpanAttributes } from "./attributes.ts";
-import { recordError } from "./errors.ts";
-import { _smartContext } from "./context.ts";
-import { describe } from "./exporter_config.ts";
-import { _tracer, _tracingActive } from "./provider.ts";
-import { compareHrTime, type TimeInput, toHrTime } from "./time.ts";
+} from "../core/types.ts";
+import { SpanAttributes } from "../core/attributes.ts";
+import { recordError } from "../core/errors.ts";
+import { _smartContext } from "../core/context.ts";
+import { describe } from "../sdk/config.ts";
+import { _tracer, _tracingActive } from "../sdk/provider.ts";
+import { compareHrTime, type TimeInput, toHrTime } from "../core/time.ts";
 
 function isPrimitive(v: unknown): v is string | number | boolean {
   return typeof v === "string" || typeof v === "boolean" ||

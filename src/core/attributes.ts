@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { runtime } from "./runtime/detect.ts";
+import { runtime } from "../runtime/detect.ts";
 
 /**
  * Attribute keys, named as in vLLM's `SpanAttributes` (camel-cased constant

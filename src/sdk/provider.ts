@@ -9,25 +9,25 @@ import type {
   ContextManager,
   DiagLogger,
   Tracer,
-} from "./types.ts";
-import { nativeTelemetry, runtime } from "./runtime/detect.ts";
-import { describe, resolveExporterConfig } from "./exporter_config.ts";
+} from "../core/types.ts";
+import { nativeTelemetry, runtime } from "../runtime/detect.ts";
+import { describe, resolveExporterConfig } from "./config.ts";
 import {
   _api,
   _foreignProviderRegistered,
   loadOtelApi,
   type OtelApi,
-} from "./api.ts";
+} from "../core/api.ts";
 
-import type { SpanExporter, SpanProcessor } from "./types.ts";
+import type { SpanExporter, SpanProcessor } from "../core/types.ts";
 
-type SdkModule = typeof import("./sdk.ts");
+type SdkModule = typeof import("./bundle.ts");
 type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
 
 /** The package's name and version, used as the instrumentation scope. */
 export const LLMTRACE_SCOPE = { name: "llmtrace", version: "0.1.0" } as const;
 
-let loader: () => Promise<SdkModule> = () => import("./sdk.ts");
+let loader: () => Promise<SdkModule> = () => import("./bundle.ts");
 let sdkPromise: Promise<SdkModule> | undefined;
 let loadError: unknown;
 
@@ -72,7 +72,7 @@ function loadSdk(): Promise<SdkModule> {
  * @internal
  */
 export function _setSdkLoader(fn: (() => Promise<SdkModule>) | undefined) {
-  loader = fn ?? (() => import("./sdk.ts"));
+  loader = fn ?? (() => import("./bundle.ts"));
   sdkPromise = undefined;
   loadError = undefined;
 }
