@@ -56,7 +56,7 @@ test("npm pack --dry-run lists dist, README, LICENSE and package.json only", asy
     const p of [
       "dist/mod.js",
       "dist/mod.d.ts",
-      "dist/src/sdk.js",
+      "dist/src/sdk/bundle.js",
       "dist/src/runtime/web.js",
       "README.md",
       "LICENSE",
