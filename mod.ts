@@ -29,16 +29,15 @@ export {
 export { loadOtelApi, type OtelApi } from "./src/core/api.ts";
 export {
   forceFlush,
-  getSpanExporter,
   initTracer,
   type InitTracerOptions,
   initWorkerTracer,
-  isOtelAvailable,
   isTracingEnabled,
-  logTracingDisabledWarning,
-  otelImportError,
   shutdownTracing,
 } from "./src/sdk/provider.ts";
+export { isOtelAvailable, otelImportError } from "./src/sdk/load.ts";
+export { getSpanExporter } from "./src/sdk/exporter.ts";
+export { logTracingDisabledWarning } from "./src/vllm/warnings.ts";
 export * from "./src/vllm/instrument.ts";
 export * from "./src/vllm/env.ts";
 export * from "./src/http/server.ts";

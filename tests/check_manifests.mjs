@@ -29,9 +29,23 @@ for (const name of Object.keys(pkg.dependencies)) {
     );
   }
 }
+// package.json's version is the one source (scripts/version.mjs, run by
+// `npm version`, copies it); a hand edit of either copy is caught here.
 if (pkg.version !== deno.version) {
   problems.push(
-    `version: package.json ${pkg.version}, deno.json ${deno.version}`,
+    `version: package.json ${pkg.version}, deno.json ${deno.version} ` +
+      "(bump with `npm version <x.y.z>`)",
+  );
+}
+const versionTs = readFileSync(
+  new URL("../src/core/version.ts", import.meta.url),
+  "utf8",
+);
+const codeVersion = /export const VERSION = "([^"]*)";/.exec(versionTs)?.[1];
+if (codeVersion !== pkg.version) {
+  problems.push(
+    `version: package.json ${pkg.version}, src/core/version.ts ${codeVersion} ` +
+      "(bump with `npm version <x.y.z>`)",
   );
 }
 if (problems.length) {

@@ -15,14 +15,16 @@ import {
   resolveTracesEndpoint,
 } from "../src/sdk/config.ts";
 import {
-  _setSdkLoader,
-  getSpanExporter,
   initTracer,
-  isOtelAvailable,
   isTracingEnabled,
-  otelImportError,
   shutdownTracing,
 } from "../src/sdk/provider.ts";
+import {
+  _setSdkLoader,
+  isOtelAvailable,
+  otelImportError,
+} from "../src/sdk/load.ts";
+import { getSpanExporter } from "../src/sdk/exporter.ts";
 import { instrument, manualInstrument } from "../src/vllm/instrument.ts";
 import { propagateTraceToEnv, traceEnv } from "../src/vllm/env.ts";
 import { extractTraceContext } from "../src/core/headers.ts";

@@ -2,6 +2,7 @@
 // and async functions, nesting, a parent from the environment, explicit
 // timestamps, errors, generators, code.* attributes; checked on a real OTLP
 // receiver.
+import { VERSION } from "../src/core/version.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -462,7 +463,7 @@ test("manualInstrument: number ms, Date and bigint ns arrive as exact nanosecond
     assert.equal(span.traceId, contexts.get(c.name)!.traceId);
     assert.equal(span.kind, 1);
     assert.equal(span.scope.name, "llmtrace");
-    assert.equal(span.scope.version, "0.1.0");
+    assert.equal(span.scope.version, VERSION);
   }
 });
 

@@ -2,6 +2,7 @@
 // OpenTelemetry API, one provider per process, exporter headers from the
 // environment, flush on normal exit; on a real OTLP receiver, with child
 // processes where the environment or a fresh process matters.
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
@@ -13,14 +14,13 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import {
-  _tracingActive,
   forceFlush,
   initTracer,
   initWorkerTracer,
   isTracingEnabled,
-  LLMTRACE_SCOPE,
   shutdownTracing,
 } from "../src/sdk/provider.ts";
+import { _tracingActive, LLMTRACE_SCOPE } from "../src/core/tracer.ts";
 import { traceEnv } from "../src/vllm/env.ts";
 import {
   type OtlpReceiver,
@@ -446,6 +446,9 @@ test(
   },
 );
 
-test("LLMTRACE_SCOPE names the package", () => {
-  assert.deepEqual(LLMTRACE_SCOPE, { name: "llmtrace", version: "0.1.0" });
+test("LLMTRACE_SCOPE names the package with package.json's version", () => {
+  const pkg = JSON.parse(
+    readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+  );
+  assert.deepEqual(LLMTRACE_SCOPE, { name: "llmtrace", version: pkg.version });
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import type { HrTime } from "@opentelemetry/api";
-import { describe } from "../sdk/config.ts";
+import { describe } from "./validate.ts";
 
 /**
  * A point in time: epoch milliseconds (`number`, fractions allowed), a `Date`,

@@ -10,7 +10,7 @@ import { _api, KIND, STATUS_ERROR } from "../core/api.ts";
 import { semconvMode } from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
-import { describe } from "../sdk/config.ts";
+import { describe } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
 import {
   type GenAIRequestInfo,
@@ -19,7 +19,7 @@ import {
 } from "../genai/openai.ts";
 import { followResponse } from "./response.ts";
 import { formatTraceHeaders } from "../core/propagation.ts";
-import { _tracer, _tracingActive } from "../sdk/provider.ts";
+import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { nowHrTime } from "../core/time.ts";
 import { runtime } from "../runtime/detect.ts";
 import { urlParts } from "../core/url.ts";

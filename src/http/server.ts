@@ -18,7 +18,7 @@ import { semconvMode } from "../core/attributes.ts";
 import { _bindRequestContext } from "../core/context.ts";
 import { concatBytes } from "../core/bytes.ts";
 import { recordError } from "../core/errors.ts";
-import { describe } from "../sdk/config.ts";
+import { describe } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
 import {
   type GenAIOperation,
@@ -28,7 +28,8 @@ import {
 } from "../genai/openai.ts";
 import { endSpan, followResponse } from "./response.ts";
 import { contextFromTraceparent } from "../core/propagation.ts";
-import { _tracer, _tracingActive, forceFlush } from "../sdk/provider.ts";
+import { _tracer, _tracingActive } from "../core/tracer.ts";
+import { forceFlush } from "../sdk/provider.ts";
 import { clientAddress } from "../runtime/conninfo.ts";
 import { nativeTelemetry } from "../runtime/detect.ts";
 import { nowHrTime, perfToHrTime } from "../core/time.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 import { runtime } from "../runtime/detect.ts";
+import { describe } from "../core/validate.ts";
 
 /** The default OTLP/HTTP traces endpoint of a local collector. */
 export const DEFAULT_TRACES_ENDPOINT = "http://localhost:4318/v1/traces";
@@ -160,17 +161,4 @@ export function resolveExporterConfig(
     timeoutMillis: timeoutFrom("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ??
       timeoutFrom("OTEL_EXPORTER_OTLP_TIMEOUT") ?? 10_000,
   };
-}
-
-/** A short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 80));
-  if (typeof value === "number" || typeof value === "bigint") {
-    return `${typeof value} ${String(value)}`;
-  }
-  if (typeof value === "function") return "a function";
-  if (value instanceof Date) return `Date ${String(value)}`;
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : String(value);
 }

@@ -1,6 +1,6 @@
 /**
  * The tracer provider's life: `initTracer`, `initWorkerTracer`, `forceFlush`,
- * `shutdownTracing`, and the lazy, failure-tolerant loading of the SDK.
+ * `shutdownTracing`. One provider per process.
  *
  * @module
  */
@@ -8,116 +8,22 @@ import type {
   Attributes,
   ContextManager,
   DiagLogger,
+  SpanProcessor,
   Tracer,
 } from "../core/types.ts";
-import { nativeTelemetry, runtime } from "../runtime/detect.ts";
-import { describe, resolveExporterConfig } from "./config.ts";
+import { _api, loadOtelApi } from "../core/api.ts";
+import { _setProvider } from "../core/tracer.ts";
 import {
-  _api,
-  _foreignProviderRegistered,
-  loadOtelApi,
-  type OtelApi,
-} from "../core/api.ts";
-
-import type { SpanExporter, SpanProcessor } from "../core/types.ts";
-
-type SdkModule = typeof import("./bundle.ts");
-type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
-
-/** The package's name and version, used as the instrumentation scope. */
-export const LLMTRACE_SCOPE = { name: "llmtrace", version: "0.1.0" } as const;
-
-let loader: () => Promise<SdkModule> = () => import("./bundle.ts");
-let sdkPromise: Promise<SdkModule> | undefined;
-let loadError: unknown;
-
-interface State {
-  api: OtelApi;
-  provider: Provider;
-  /** llmtrace's own tracer of this provider, once asked for. */
-  tracer?: Tracer;
-  endpoint: string;
-  registered: {
-    trace: boolean;
-    propagation: boolean;
-    context: boolean;
-    diag: boolean;
-  };
-  removeExitHook: () => void;
-  /** Puts back the endpoint variable initTracer wrote for child processes. */
-  restoreEnv: () => void;
-}
-let state: State | undefined;
-let warnedSecondInit = false;
-let warnedNative = false;
-
-function loadSdk(): Promise<SdkModule> {
-  return sdkPromise ??= Promise.all([loader(), loadOtelApi()]).then(
-    ([m]) => {
-      loadError = undefined;
-      return m;
-    },
-    (e) => {
-      loadError = e;
-      sdkPromise = undefined; // a later call may try again
-      throw e;
-    },
-  );
-}
-
-/**
- * Replaces how the SDK is loaded. For tests that simulate a failed load, and
- * for hosts that bundle the SDK differently; not part of the public API.
- *
- * @internal
- */
-export function _setSdkLoader(fn: (() => Promise<SdkModule>) | undefined) {
-  loader = fn ?? (() => import("./bundle.ts"));
-  sdkPromise = undefined;
-  loadError = undefined;
-}
-
-/**
- * Tells whether the OpenTelemetry SDK and exporter can be loaded, by loading
- * them (once; the result is cached). Unlike vLLM's `is_tracing_available`,
- * which always says `true`, this tells the truth.
- *
- * @returns `true` when the SDK loaded, `false` when loading failed.
- *
- * @example
- * ```ts
- * import { initTracer, isOtelAvailable } from "@llmtrace/otel";
- *
- * if (await isOtelAvailable()) {
- *   await initTracer("my.server");
- * }
- * ```
- */
-export async function isOtelAvailable(): Promise<boolean> {
-  try {
-    await loadSdk();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The error that made the last SDK load fail, if any (vLLM's
- * `otel_import_error_traceback`).
- *
- * @returns The original error, or `undefined`.
- *
- * @example
- * ```ts
- * import { isOtelAvailable, otelImportError } from "@llmtrace/otel";
- *
- * if (!(await isOtelAvailable())) console.error(otelImportError());
- * ```
- */
-export function otelImportError(): unknown {
-  return loadError;
-}
+  describe,
+  expectAttributesObject,
+  expectObject,
+  expectString,
+} from "../core/validate.ts";
+import { nativeTelemetry, runtime } from "../runtime/detect.ts";
+import { resolveExporterConfig } from "./config.ts";
+import { warnExportFailure } from "./diag.ts";
+import { requireSdk } from "./load.ts";
+import { buildProvider, type Provider, registerGlobals } from "./setup.ts";
 
 /**
  * Options of {@link initTracer} beyond vLLM's three arguments.
@@ -164,46 +70,43 @@ export interface InitTracerOptions {
   diagLogger?: DiagLogger | null;
 }
 
-const LOG_LEVELS = [
-  "NONE",
-  "ERROR",
-  "WARN",
-  "INFO",
-  "DEBUG",
-  "VERBOSE",
-  "ALL",
-] as const;
-
-/** The SDK's diagnostics on the console, marked as llmtrace's. */
-const consoleDiagLogger: DiagLogger = {
-  error: (msg, ...args) => console.error("llmtrace (otel):", msg, ...args),
-  warn: (msg, ...args) => console.warn("llmtrace (otel):", msg, ...args),
-  info: (msg, ...args) => console.info("llmtrace (otel):", msg, ...args),
-  debug: (msg, ...args) => console.debug("llmtrace (otel):", msg, ...args),
-  verbose: (msg, ...args) => console.debug("llmtrace (otel):", msg, ...args),
-};
-
-function warnExportFailure(op: string, endpoint: string, e: unknown): void {
-  const err = Array.isArray(e) ? e[0] : e;
-  console.warn(
-    `llmtrace: ${op}: spans could not be exported to ${endpoint}: ${
-      err instanceof Error ? err.message : String(err)
-    }`,
-  );
+interface State {
+  provider: Provider;
+  endpoint: string;
+  /** Removes the exit hook and puts back the endpoint variable. */
+  detach: () => void;
+  /** Unregisters the globals `initTracer` registered. */
+  unregister: () => void;
 }
+let state: State | undefined;
+let warnedSecondInit = false;
+let warnedNative = false;
 
 function isDisabled(): boolean {
   return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
 }
 
-function checkAttributes(name: string, value: unknown): Attributes {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) {
+function checkSpanProcessors(sp: unknown): void {
+  if (
+    sp !== undefined &&
+    (!Array.isArray(sp) || !sp.every((p) => p && typeof p.onEnd === "function"))
+  ) {
     throw new TypeError(
-      `${name} must be an object of attribute values, got ${describe(value)}`,
+      `options.spanProcessors must be an array of SpanProcessor, got ${
+        describe(sp)
+      }`,
     );
   }
-  return value as Attributes;
+}
+
+/** Writes the endpoint for child processes; returns how to put it back. */
+function exportEndpointToEnv(url: string): () => void {
+  const rt = runtime();
+  const previous = rt.getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  if (!rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)) return () => {};
+  return () => {
+    rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", previous);
+  };
 }
 
 /**
@@ -247,34 +150,10 @@ export async function initTracer(
   extraAttributes?: Attributes,
   options: InitTracerOptions = {},
 ): Promise<Tracer> {
-  if (
-    typeof instrumentingModuleName !== "string" ||
-    instrumentingModuleName === ""
-  ) {
-    throw new TypeError(
-      `instrumentingModuleName must be a non-empty string, got ${
-        describe(instrumentingModuleName)
-      }`,
-    );
-  }
-  const extra = checkAttributes("extraAttributes", extraAttributes);
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `initTracer options must be an object, got ${describe(options)}`,
-    );
-  }
-  const sp = options.spanProcessors;
-  if (
-    sp !== undefined &&
-    (!Array.isArray(sp) ||
-      !sp.every((p) => p && typeof p.onEnd === "function"))
-  ) {
-    throw new TypeError(
-      `options.spanProcessors must be an array of SpanProcessor, got ${
-        describe(sp)
-      }`,
-    );
-  }
+  expectString(instrumentingModuleName, "instrumentingModuleName", true);
+  expectAttributesObject(extraAttributes, "extraAttributes");
+  expectObject(options, "initTracer options");
+  checkSpanProcessors(options.spanProcessors);
   if (isDisabled()) {
     return (await loadOtelApi()).trace.getTracer(instrumentingModuleName);
   }
@@ -303,108 +182,43 @@ export async function initTracer(
     }
     return state.provider.getTracer(instrumentingModuleName);
   }
-  let sdk: SdkModule;
-  try {
-    sdk = await loadSdk();
-  } catch (e) {
-    throw new Error(
-      "OpenTelemetry is not available: loading the SDK and exporter failed, " +
-        "so no tracer can be initialized. Original error: " +
-        (e instanceof Error ? e.message : String(e)),
-      { cause: e },
-    );
-  }
+  const sdk = await requireSdk("no tracer can be initialized");
+  // A concurrent call may have finished while the SDK loaded. From here on
+  // nothing awaits, so this call builds the one provider.
   if (state) {
     return (state as State).provider.getTracer(instrumentingModuleName);
   }
-  const { context, diag, DiagLogLevel, propagation, trace } = _api()!;
+  const api = _api()!; // loaded with the SDK
 
-  const rt = runtime();
-  const pid = rt.pid();
-  const base: Attributes = {
-    "service.name": instrumentingModuleName,
-    "vllm.instrumenting_module_name": instrumentingModuleName,
-    "process.runtime.name": rt.name,
-  };
-  if (rt.version) base["process.runtime.version"] = rt.version;
-  if (pid !== undefined) {
-    base["process.pid"] = pid;
-    base["vllm.process_id"] = String(pid);
-  }
-  const provider = rt.withSafeProcessEnv(() => {
-    const detected = sdk.detectResources({ detectors: [sdk.envDetector] });
-    const resource = sdk.defaultResource()
-      .merge(sdk.resourceFromAttributes(base))
-      .merge(detected)
-      .merge(sdk.resourceFromAttributes(extra));
-    const exporter: SpanExporter = new sdk.OTLPTraceExporter({
-      url: config.url,
-      headers: config.headers,
-      timeoutMillis: config.timeoutMillis,
-    });
-    return new sdk.WebTracerProvider({
-      resource,
-      spanProcessors: [
-        new sdk.BatchSpanProcessor(exporter),
-        ...(options.spanProcessors ?? []),
-      ],
-    });
+  const provider = buildProvider(sdk, {
+    moduleName: instrumentingModuleName,
+    extraAttributes: (extraAttributes ?? {}) as Attributes,
+    config,
+    spanProcessors: options.spanProcessors ?? [],
   });
-
-  const registered = {
-    trace: trace.setGlobalTracerProvider(provider),
-    propagation: propagation.setGlobalPropagator(
-      new sdk.CompositePropagator({
-        propagators: [
-          new sdk.W3CTraceContextPropagator(),
-          new sdk.W3CBaggagePropagator(),
-        ],
-      }),
-    ),
-    context: false,
-    diag: false,
-  };
-  if (options.diagLogger !== null) {
-    const name = rt.getEnv("OTEL_LOG_LEVEL")?.trim().toUpperCase();
-    const known = LOG_LEVELS.find((l) => l === name);
-    const level = known ? DiagLogLevel[known] : DiagLogLevel.WARN;
-    registered.diag = diag.setLogger(
-      options.diagLogger ?? consoleDiagLogger,
-      { logLevel: level, suppressOverrideMessage: true },
-    );
-  }
-  if (options.contextManager !== null) {
-    const cm = options.contextManager ?? new sdk.StackContextManager();
-    cm.enable();
-    registered.context = context.setGlobalContextManager(cm);
-    if (!registered.context) cm.disable();
-  }
-  if (!registered.trace) {
+  const globals = registerGlobals(api, sdk, provider, options);
+  if (!globals.providerIsGlobal) {
     console.warn(
       "llmtrace: a global tracer provider was already registered; llmtrace's " +
         "spans go to its own provider, and API users keep the existing one.",
     );
   }
-  let restoreEnv = () => {};
-  if (options.exportEndpointToEnv !== false) {
-    const previous = rt.getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-    if (rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", config.url)) {
-      restoreEnv = () => {
-        rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", previous);
-      };
-    }
-  }
+  const restoreEnv = options.exportEndpointToEnv === false
+    ? () => {}
+    : exportEndpointToEnv(config.url);
   const removeExitHook = options.flushOnExit === false
     ? () => {}
-    : rt.onExit(() => shutdownTracing().catch(() => {}));
+    : runtime().onExit(() => shutdownTracing().catch(() => {}));
   state = {
-    api: _api()!,
     provider,
     endpoint: config.url,
-    registered,
-    removeExitHook,
-    restoreEnv,
+    detach() {
+      removeExitHook();
+      restoreEnv();
+    },
+    unregister: globals.unregister,
   };
+  _setProvider(provider, config.url);
   return provider.getTracer(instrumentingModuleName);
 }
 
@@ -431,13 +245,8 @@ export async function initWorkerTracer(
   processKind: string,
   processName: string,
 ): Promise<Tracer | undefined> {
-  for (
-    const [n, v] of [["processKind", processKind], ["processName", processName]]
-  ) {
-    if (typeof v !== "string") {
-      throw new TypeError(`${n} must be a string, got ${describe(v)}`);
-    }
-  }
+  expectString(processKind, "processKind");
+  expectString(processName, "processName");
   const endpoint = runtime().getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   if (!endpoint) return undefined;
   return await initTracer(instrumentingModuleName, endpoint, {
@@ -447,47 +256,8 @@ export async function initWorkerTracer(
 }
 
 /**
- * Builds the OTLP http/protobuf span exporter llmtrace uses (fetch transport,
- * the SDK's retries), for users who assemble their own provider.
- *
- * @param endpoint The traces URL; resolved from the environment when omitted.
- * @returns The exporter.
- * @throws {Error} for an unsupported protocol, a malformed endpoint, or an SDK
- * that cannot be loaded.
- *
- * @example
- * ```ts
- * import { getSpanExporter } from "@llmtrace/otel";
- *
- * const exporter = await getSpanExporter("http://127.0.0.1:4318/v1/traces");
- * await exporter.shutdown();
- * ```
- */
-export async function getSpanExporter(
-  endpoint?: string,
-): Promise<SpanExporter> {
-  const config = resolveExporterConfig(endpoint);
-  let sdk: SdkModule;
-  try {
-    sdk = await loadSdk();
-  } catch (e) {
-    throw new Error(
-      "OpenTelemetry is not available: the OTLP exporter could not be loaded. " +
-        "Original error: " + (e instanceof Error ? e.message : String(e)),
-      { cause: e },
-    );
-  }
-  return runtime().withSafeProcessEnv(() =>
-    new sdk.OTLPTraceExporter({
-      url: config.url,
-      headers: config.headers,
-      timeoutMillis: config.timeoutMillis,
-    })
-  );
-}
-
-/**
- * Exports every finished span now. A no-op without a provider.
+ * Exports every finished span now. A no-op without a provider; never
+ * rejects (a failed export is one console warning).
  *
  * @example
  * ```ts
@@ -508,8 +278,8 @@ export async function forceFlush(): Promise<void> {
 
 /**
  * Flushes and shuts down the provider and unregisters what `initTracer`
- * registered, so a later `initTracer` starts afresh. Idempotent, and safe
- * without `initTracer`.
+ * registered, so a later `initTracer` starts afresh. Idempotent, safe
+ * without `initTracer`, never rejects.
  *
  * @example
  * ```ts
@@ -524,18 +294,14 @@ export async function shutdownTracing(): Promise<void> {
   if (!s) return;
   state = undefined;
   warnedSecondInit = false;
-  s.removeExitHook();
-  s.restoreEnv();
+  _setProvider(undefined);
+  s.detach();
   try {
     await s.provider.shutdown();
   } catch (e) {
     warnExportFailure("shutdown", s.endpoint, e);
   } finally {
-    const { context, diag, propagation, trace } = s.api;
-    if (s.registered.trace) trace.disable();
-    if (s.registered.propagation) propagation.disable();
-    if (s.registered.context) context.disable();
-    if (s.registered.diag) diag.disable();
+    s.unregister();
   }
 }
 
@@ -553,79 +319,4 @@ export async function shutdownTracing(): Promise<void> {
  */
 export function isTracingEnabled(): boolean {
   return state !== undefined;
-}
-
-/**
- * The tracer llmtrace's own spans come from: the provider `initTracer` built,
- * else whatever the global API has (another SDK, Deno's built-in telemetry, or
- * the no-op). @internal
- */
-export function _tracer(
-  name?: string,
-  version?: string,
-): Tracer {
-  if (name === undefined) {
-    // llmtrace's own tracer, asked for on every request: kept, not looked up.
-    const s = state;
-    if (s) return s.tracer ??= s.provider.getTracer(SCOPE_NAME, SCOPE_VERSION);
-    return _api()!.trace.getTracer(SCOPE_NAME, SCOPE_VERSION);
-  }
-  return state
-    ? state.provider.getTracer(name, version)
-    : _api()!.trace.getTracer(name, version);
-}
-const SCOPE_NAME = LLMTRACE_SCOPE.name;
-const SCOPE_VERSION = LLMTRACE_SCOPE.version;
-
-let noopProvider: unknown;
-
-/**
- * Whether spans would be recorded anywhere: llmtrace's provider runs, or some
- * other provider (a user's SDK, Deno's built-in telemetry) is registered
- * globally. When false, wrappers skip all tracing work. Whenever this is
- * true, the API is loaded ({@link _api}). Seeing a provider registered by a
- * copy of the API this module has not loaded yet starts loading it; the
- * wrappers follow that provider as soon as the load is done. @internal
- */
-export function _tracingActive(): boolean {
-  if (state) return true;
-  const api = _api();
-  if (!api) {
-    if (_foreignProviderRegistered() || nativeTelemetry() !== undefined) {
-      loadOtelApi().catch(() => {});
-    }
-    return false;
-  }
-  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
-  const global = api.trace.getTracerProvider() as {
-    getDelegate?: () => unknown;
-  };
-  return typeof global.getDelegate !== "function" ||
-    global.getDelegate() !== noopProvider;
-}
-
-/** The endpoint the running provider exports to, if any. @internal */
-export function _currentEndpoint(): string | undefined {
-  return state?.endpoint;
-}
-
-let warnedDisabled = false;
-/**
- * Warns once per process that a request carried trace context while tracing
- * is off (vLLM's `log_tracing_disabled_warning`).
- *
- * @example
- * ```ts
- * import { containsTraceHeaders, logTracingDisabledWarning } from "@llmtrace/otel";
- *
- * const req = new Request("http://x/", { headers: { tracestate: "a=1" } });
- * if (containsTraceHeaders(req)) logTracingDisabledWarning();
- * ```
- */
-export function logTracingDisabledWarning(): void {
-  if (warnedDisabled) return;
-  warnedDisabled = true;
-  console.warn(
-    "llmtrace: received a request with trace context but tracing is disabled",
-  );
 }

@@ -8,9 +8,9 @@ import type { Context } from "../core/types.ts";
 import { TRACE_HEADERS } from "../core/attributes.ts";
 import { _api, _spanContextOf } from "../core/api.ts";
 import { _smartContext } from "../core/context.ts";
-import { describe } from "../sdk/config.ts";
+import { describe } from "../core/validate.ts";
 import { formatTraceHeaders } from "../core/propagation.ts";
-import { _currentEndpoint } from "../sdk/provider.ts";
+import { _currentEndpoint } from "../core/tracer.ts";
 import { runtime } from "../runtime/detect.ts";
 
 /**

@@ -19,8 +19,8 @@ import type {
 import { SpanAttributes } from "../core/attributes.ts";
 import { recordError } from "../core/errors.ts";
 import { _smartContext } from "../core/context.ts";
-import { describe } from "../sdk/config.ts";
-import { _tracer, _tracingActive } from "../sdk/provider.ts";
+import { describe } from "../core/validate.ts";
+import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { compareHrTime, type TimeInput, toHrTime } from "../core/time.ts";
 
 function isPrimitive(v: unknown): v is string | number | boolean {

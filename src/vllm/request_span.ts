@@ -10,10 +10,10 @@ import type { Attributes, Context, SpanContext } from "../core/types.ts";
 import { semconvMode, SpanAttributes as A } from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
-import { describe } from "../sdk/config.ts";
+import { describe } from "../core/validate.ts";
 import { extractTraceContext, type HeadersLike } from "../core/headers.ts";
 import { sanitizeAttributes } from "./instrument.ts";
-import { _tracer, _tracingActive } from "../sdk/provider.ts";
+import { _tracer, _tracingActive } from "../core/tracer.ts";
 import {
   compareHrTime,
   nowHrTime,

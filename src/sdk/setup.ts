@@ -1,0 +1,121 @@
+/**
+ * Builds what `initTracer` registers: the resource, the provider with its
+ * batch processor and exporter, and the global registrations (tracer
+ * provider, propagator, diag logger, context manager) with a way to undo
+ * exactly those.
+ *
+ * @module
+ */
+import type {
+  Attributes,
+  ContextManager,
+  DiagLogger,
+  SpanProcessor,
+} from "../core/types.ts";
+import type { OtelApi } from "../core/api.ts";
+import { runtime } from "../runtime/detect.ts";
+import type { ExporterConfig } from "./config.ts";
+import { consoleDiagLogger, diagLevel } from "./diag.ts";
+import { createSpanExporter } from "./exporter.ts";
+import type { SdkModule } from "./load.ts";
+
+/** The SDK's tracer provider. */
+export type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
+
+/** What the provider is built from. */
+export interface ProviderPlan {
+  moduleName: string;
+  extraAttributes: Attributes;
+  config: ExporterConfig;
+  spanProcessors: readonly SpanProcessor[];
+}
+
+/**
+ * The resource (`service.name`, the module name, pid, runtime, then
+ * `OTEL_RESOURCE_ATTRIBUTES`/`OTEL_SERVICE_NAME`, then `extraAttributes`),
+ * and a provider exporting through one batch processor.
+ */
+export function buildProvider(sdk: SdkModule, plan: ProviderPlan): Provider {
+  const rt = runtime();
+  const pid = rt.pid();
+  const base: Attributes = {
+    "service.name": plan.moduleName,
+    "vllm.instrumenting_module_name": plan.moduleName,
+    "process.runtime.name": rt.name,
+  };
+  if (rt.version) base["process.runtime.version"] = rt.version;
+  if (pid !== undefined) {
+    base["process.pid"] = pid;
+    base["vllm.process_id"] = String(pid);
+  }
+  return rt.withSafeProcessEnv(() => {
+    const detected = sdk.detectResources({ detectors: [sdk.envDetector] });
+    const resource = sdk.defaultResource()
+      .merge(sdk.resourceFromAttributes(base))
+      .merge(detected)
+      .merge(sdk.resourceFromAttributes(plan.extraAttributes));
+    return new sdk.WebTracerProvider({
+      resource,
+      spanProcessors: [
+        new sdk.BatchSpanProcessor(createSpanExporter(sdk, plan.config)),
+        ...plan.spanProcessors,
+      ],
+    });
+  });
+}
+
+/** Which globals to register. */
+export interface GlobalsPlan {
+  /** `null`: none; `undefined`: the web SDK's StackContextManager. */
+  contextManager?: ContextManager | null;
+  /** `null`: leave the diag logger alone; `undefined`: the console. */
+  diagLogger?: DiagLogger | null;
+}
+
+/**
+ * Registers the provider, the W3C trace-context + baggage propagator, the
+ * diag logger and a context manager where none is registered yet.
+ *
+ * @returns Whether the provider became global, and a function that
+ * unregisters exactly what was registered here.
+ */
+export function registerGlobals(
+  api: OtelApi,
+  sdk: SdkModule,
+  provider: Provider,
+  plan: GlobalsPlan,
+): { providerIsGlobal: boolean; unregister: () => void } {
+  const { context, diag, propagation, trace } = api;
+  const traceSet = trace.setGlobalTracerProvider(provider);
+  const propagationSet = propagation.setGlobalPropagator(
+    new sdk.CompositePropagator({
+      propagators: [
+        new sdk.W3CTraceContextPropagator(),
+        new sdk.W3CBaggagePropagator(),
+      ],
+    }),
+  );
+  let diagSet = false;
+  if (plan.diagLogger !== null) {
+    diagSet = diag.setLogger(plan.diagLogger ?? consoleDiagLogger, {
+      logLevel: diagLevel(api, runtime().getEnv("OTEL_LOG_LEVEL")),
+      suppressOverrideMessage: true,
+    });
+  }
+  let contextSet = false;
+  if (plan.contextManager !== null) {
+    const cm = plan.contextManager ?? new sdk.StackContextManager();
+    cm.enable();
+    contextSet = context.setGlobalContextManager(cm);
+    if (!contextSet) cm.disable();
+  }
+  return {
+    providerIsGlobal: traceSet,
+    unregister() {
+      if (traceSet) trace.disable();
+      if (propagationSet) propagation.disable();
+      if (contextSet) context.disable();
+      if (diagSet) diag.disable();
+    },
+  };
+}
