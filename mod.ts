@@ -39,6 +39,7 @@ export { isOtelAvailable, otelImportError } from "./src/sdk/load.ts";
 export { getSpanExporter } from "./src/sdk/exporter.ts";
 export { logTracingDisabledWarning } from "./src/vllm/warnings.ts";
 export * from "./src/vllm/instrument.ts";
+export { sanitizeAttributes } from "./src/core/sanitize.ts";
 export * from "./src/vllm/env.ts";
 export * from "./src/http/server.ts";
 export * from "./src/http/client.ts";

@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SseObserver, type SseSummary } from "../src/genai/sse.ts";
+import {
+  OpenAIStreamReader as SseObserver,
+  type StreamInfo as SseSummary,
+} from "../src/genai/openai_stream.ts";
 
 const encoder = new TextEncoder();
 
@@ -86,7 +89,7 @@ function observe(
     start = bounds[i];
   }
   const endFlag = observer.end();
-  return { summary: observer.summary, flags, endFlag };
+  return { summary: observer.info, flags, endFlag };
 }
 
 function mulberry32(seed: number): () => number {
@@ -117,11 +120,11 @@ test("sse: without captureContent there is no outputText", () => {
 test("sse: the role chunk with empty content is not content", () => {
   const observer = new SseObserver();
   assert.equal(observer.push(encoder.encode(CHAT_EVENTS[0])), false);
-  assert.equal(observer.summary.contentChunks, 0);
-  assert.equal(observer.summary.chunks, 1);
+  assert.equal(observer.info.contentChunks, 0);
+  assert.equal(observer.info.chunks, 1);
   assert.equal(observer.push(encoder.encode(CHAT_EVENTS[1])), true);
   assert.equal(observer.push(encoder.encode(CHAT_EVENTS[2])), false);
-  assert.equal(observer.summary.contentChunks, 2);
+  assert.equal(observer.info.contentChunks, 2);
 });
 
 function checkEverySplit(
@@ -377,7 +380,7 @@ test("sse: an oversized event is skipped with bounded memory", () => {
   observer.end();
   assert.ok(maxBuffered <= max + 3, `buffered ${maxBuffered}`);
   assert.ok(maxBuffered > 0);
-  assert.deepEqual(observer.summary, { ...CHAT_SUMMARY, errors: 1 });
+  assert.deepEqual(observer.info, { ...CHAT_SUMMARY, errors: 1 });
   assert.equal(observer.bufferedBytes, 0);
 });
 
@@ -415,8 +418,8 @@ test("sse: an oversized comment is dropped without an error", () => {
   observer.push(encoder.encode("q".repeat(500) + "\n\n"));
   observer.push(encoder.encode(CHAT_EVENTS[1]));
   observer.end();
-  assert.equal(observer.summary.errors, 0);
-  assert.equal(observer.summary.contentChunks, 1);
+  assert.equal(observer.info.errors, 0);
+  assert.equal(observer.info.contentChunks, 1);
 });
 
 test("sse: end() flushes a final event without a blank line", () => {
@@ -431,13 +434,13 @@ test("sse: end() flushes a final event without a blank line", () => {
 
   const observer = new SseObserver();
   observer.push(encoder.encode("data: [DONE]"));
-  assert.equal(observer.summary.done, false);
+  assert.equal(observer.info.done, false);
   observer.end();
-  assert.equal(observer.summary.done, true);
+  assert.equal(observer.info.done, true);
   // Pushes after end() are ignored; end() is idempotent.
   assert.equal(observer.push(encoder.encode(CHAT_EVENTS[1])), false);
   assert.equal(observer.end(), false);
-  assert.equal(observer.summary.chunks, 0);
+  assert.equal(observer.info.chunks, 0);
 });
 
 test("sse: multi-byte UTF-8 split inside a character, and invalid UTF-8", () => {
@@ -487,7 +490,7 @@ test("sse: never throws on garbage input", () => {
       assert.ok(observer.bufferedBytes <= 200 + 3);
     }
     observer.end();
-    const summary = observer.summary;
+    const summary = observer.info;
     assert.equal(summary.chunks, 0);
     assert.equal(typeof summary.errors, "number");
   }
@@ -497,12 +500,12 @@ test("sse: never throws on garbage input", () => {
   assert.equal(push("data: {}\n\n"), false);
   assert.equal(push(null), false);
   assert.equal(observer.push(new Uint8Array(0)), false);
-  assert.equal(observer.summary.chunks, 0);
+  assert.equal(observer.info.chunks, 0);
   // Deeply nested JSON makes JSON.parse throw a RangeError on some engines.
   const deep = "data: " + "[".repeat(200_000) + "]".repeat(200_000) + "\n\n";
   const deepObserver = new SseObserver({ maxEventBytes: 1 << 20 });
   deepObserver.push(encoder.encode(deep));
-  assert.equal(deepObserver.summary.errors, 1);
+  assert.equal(deepObserver.info.errors, 1);
 });
 
 test("sse: invalid maxEventBytes falls back to the default", () => {
@@ -512,7 +515,7 @@ test("sse: invalid maxEventBytes falls back to the default", () => {
       choices: [{ delta: { content: "x".repeat(100_000) } }],
     }) + "\n\n";
     observer.push(encoder.encode(big));
-    assert.equal(observer.summary.contentChunks, 1, String(maxEventBytes));
+    assert.equal(observer.info.contentChunks, 1, String(maxEventBytes));
   }
 });
 

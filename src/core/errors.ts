@@ -6,6 +6,7 @@
  */
 import type { Span } from "@opentelemetry/api";
 import { STATUS_ERROR } from "./api.ts";
+import { ERROR_TYPE } from "./keys.ts";
 
 /** How {@link recordError} describes the failure. */
 export interface RecordErrorOptions {
@@ -39,7 +40,7 @@ export function recordError(
         (isError ? err.message : String(err)),
     });
     span.setAttribute(
-      "error.type",
+      ERROR_TYPE,
       isError ? err.name || "Error" : options.fallbackType ?? "_OTHER",
     );
   } catch {

@@ -22,6 +22,7 @@ export interface TracerSource {
 interface Slot {
   provider: TracerSource;
   endpoint: string;
+  flush: () => Promise<void>;
   /** llmtrace's own tracer of this provider, once asked for. */
   tracer?: Tracer;
 }
@@ -32,12 +33,23 @@ let slot: Slot | undefined;
  *
  * @param provider The provider, or `undefined` after shutdown.
  * @param endpoint Where it exports to (handed to child processes).
+ * @param flush Exports what has ended (`forceFlush`); never rejects.
  */
 export function _setProvider(
   provider: TracerSource | undefined,
   endpoint = "",
+  flush: () => Promise<void> = () => Promise.resolve(),
 ): void {
-  slot = provider ? { provider, endpoint } : undefined;
+  slot = provider ? { provider, endpoint, flush } : undefined;
+}
+
+/**
+ * Exports every span that has ended, through the provider in the slot (a
+ * no-op without one). For the request paths that must flush themselves,
+ * e.g. through workerd's `waitUntil`. Never rejects. @internal
+ */
+export function _flush(): Promise<void> {
+  return slot ? slot.flush() : Promise.resolve();
 }
 
 /**

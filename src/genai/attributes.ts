@@ -32,10 +32,7 @@ export function requestAttributes(
   }
   if (info.topP !== undefined) out[A.GEN_AI_REQUEST_TOP_P] = info.topP;
   if (info.topK !== undefined) out[A.GEN_AI_REQUEST_TOP_K] = info.topK;
-  if (info.n !== undefined) {
-    out[A.GEN_AI_REQUEST_CHOICE_COUNT] = info.n;
-    if (mode === "dual") out[A.GEN_AI_REQUEST_N] = info.n;
-  }
+  if (info.n !== undefined) setChoiceCount(out, info.n, mode);
   if (info.stream !== undefined) out[A.GEN_AI_REQUEST_STREAM] = info.stream;
   if (info.seed !== undefined) out[A.GEN_AI_REQUEST_SEED] = info.seed;
   if (info.stop !== undefined) out[A.GEN_AI_REQUEST_STOP_SEQUENCES] = info.stop;
@@ -70,19 +67,7 @@ export function responseAttributes(
   if (info.finishReasons?.length) {
     out[A.GEN_AI_RESPONSE_FINISH_REASONS] = info.finishReasons;
   }
-  if (info.inputTokens !== undefined) {
-    out[A.GEN_AI_USAGE_INPUT_TOKENS] = info.inputTokens;
-    if (mode === "dual") out[A.GEN_AI_USAGE_PROMPT_TOKENS] = info.inputTokens;
-  }
-  if (info.outputTokens !== undefined) {
-    out[A.GEN_AI_USAGE_OUTPUT_TOKENS] = info.outputTokens;
-    if (mode === "dual") {
-      out[A.GEN_AI_USAGE_COMPLETION_TOKENS] = info.outputTokens;
-    }
-  }
-  if (info.cachedInputTokens !== undefined) {
-    out[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = info.cachedInputTokens;
-  }
+  setUsage(out, info, mode);
   if (mode === "dual" && info.choiceCount !== undefined) {
     out[A.GEN_AI_USAGE_NUM_SEQUENCES] = info.choiceCount;
   }
@@ -100,4 +85,41 @@ export function ttftAttributes(seconds: number, mode: SemconvMode): Attributes {
   const out: Attributes = { [A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: seconds };
   if (mode === "dual") out[A.GEN_AI_LATENCY_TIME_TO_FIRST_TOKEN] = seconds;
   return out;
+}
+
+/**
+ * Writes token counts into `out`: the current `gen_ai.usage.*` names, and in
+ * `"dual"` mode vLLM's `prompt_tokens`/`completion_tokens` too.
+ */
+export function setUsage(
+  out: Attributes,
+  usage: {
+    inputTokens?: number;
+    outputTokens?: number;
+    cachedInputTokens?: number;
+  },
+  mode: SemconvMode,
+): void {
+  const dual = mode === "dual";
+  if (usage.inputTokens !== undefined) {
+    out[A.GEN_AI_USAGE_INPUT_TOKENS] = usage.inputTokens;
+    if (dual) out[A.GEN_AI_USAGE_PROMPT_TOKENS] = usage.inputTokens;
+  }
+  if (usage.outputTokens !== undefined) {
+    out[A.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.outputTokens;
+    if (dual) out[A.GEN_AI_USAGE_COMPLETION_TOKENS] = usage.outputTokens;
+  }
+  if (usage.cachedInputTokens !== undefined) {
+    out[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedInputTokens;
+  }
+}
+
+/** Writes the requested choice count (and vLLM's `gen_ai.request.n` in `"dual"` mode). */
+export function setChoiceCount(
+  out: Attributes,
+  n: number,
+  mode: SemconvMode,
+): void {
+  out[A.GEN_AI_REQUEST_CHOICE_COUNT] = n;
+  if (mode === "dual") out[A.GEN_AI_REQUEST_N] = n;
 }

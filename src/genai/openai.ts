@@ -151,9 +151,11 @@ export interface GenAIResponseInfo {
   outputText?: string;
 }
 
-type JsonObject = Record<string, unknown>;
+/** A parsed JSON object. @internal */
+export type JsonObject = Record<string, unknown>;
 
-function isObject(value: unknown): value is JsonObject {
+/** Whether a parsed JSON value is an object (not null, not an array). @internal */
+export function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -173,6 +175,32 @@ function tokenCount(value: unknown): number | undefined {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0
     ? value
     : undefined;
+}
+
+/** Token counts a `usage` object reports. */
+export type UsageInfo = Pick<
+  GenAIResponseInfo,
+  "inputTokens" | "outputTokens" | "cachedInputTokens"
+>;
+
+/**
+ * Copies the token counts of an OpenAI `usage` object into `into`:
+ * `prompt_tokens`, `completion_tokens`, and the cached prompt tokens
+ * (`prompt_tokens_details.cached_tokens`, or DeepSeek's
+ * `prompt_cache_hit_tokens`). Counts that are not non-negative safe
+ * integers are left out; a non-object `usage` changes nothing. @internal
+ */
+export function readUsage(usage: unknown, into: UsageInfo): void {
+  if (!isObject(usage)) return;
+  const input = tokenCount(usage.prompt_tokens);
+  if (input !== undefined) into.inputTokens = input;
+  const output = tokenCount(usage.completion_tokens);
+  if (output !== undefined) into.outputTokens = output;
+  const details = usage.prompt_tokens_details;
+  const cached =
+    (isObject(details) ? tokenCount(details.cached_tokens) : undefined) ??
+      tokenCount(usage.prompt_cache_hit_tokens);
+  if (cached !== undefined) into.cachedInputTokens = cached;
 }
 
 function stopSequences(value: unknown): string[] | undefined {
@@ -289,7 +317,8 @@ export function parseRequestBody(
   return value === undefined ? undefined : parseRequestJson(value, operation);
 }
 
-function choiceIndex(choice: JsonObject, position: number): number {
+/** A choice's `index`, or its position when the index is unusable. @internal */
+export function choiceIndex(choice: JsonObject, position: number): number {
   const index = choice.index;
   return typeof index === "number" && Number.isSafeInteger(index) && index >= 0
     ? index
@@ -371,18 +400,7 @@ export function parseResponseJson(value: unknown): GenAIResponseInfo {
       if (finishReasons !== undefined) info.finishReasons = finishReasons;
       if (outputText !== undefined) info.outputText = outputText;
     }
-    const usage = value.usage;
-    if (isObject(usage)) {
-      const input = tokenCount(usage.prompt_tokens);
-      if (input !== undefined) info.inputTokens = input;
-      const output = tokenCount(usage.completion_tokens);
-      if (output !== undefined) info.outputTokens = output;
-      const details = usage.prompt_tokens_details;
-      const cached =
-        (isObject(details) ? tokenCount(details.cached_tokens) : undefined) ??
-          tokenCount(usage.prompt_cache_hit_tokens);
-      if (cached !== undefined) info.cachedInputTokens = cached;
-    }
+    readUsage(value.usage, info);
   } catch {
     // Only reachable for exotic objects (getters, proxies); keep what we have.
   }

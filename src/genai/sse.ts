@@ -1,90 +1,38 @@
 /**
- * An incremental, never-throwing observer of an OpenAI-compatible
- * server-sent-events stream (`stream: true` chat completions and
- * completions), for proxies that pass the bytes through untouched.
+ * A server-sent-events framer: bytes in, one `data` string per event out.
+ * It only frames (line ends, fields, comments, the BOM, bounded buffering);
+ * what the data means is for the reader built on it
+ * (`openai_stream.ts`).
  *
  * @example
  * ```ts
- * import { SseObserver } from "./sse.ts";
+ * import { SseFramer } from "./sse.ts";
  *
- * const observer = new SseObserver();
- * const bytes = new TextEncoder().encode(
- *   'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n',
- * );
- * observer.push(bytes); // true: the first content arrived in this chunk
- * observer.end();
- * console.log(observer.summary.contentChunks, observer.summary.done); // 1 true
+ * const events: string[] = [];
+ * const framer = new SseFramer((data) => events.push(data));
+ * framer.push(new TextEncoder().encode("data: a\n\n: comment\ndata: b\ndata: c\n\n"));
+ * framer.end();
+ * console.log(events); // ["a", "b\nc"]
  * ```
  *
  * @module
  */
 
 /**
- * What an observed stream said, so far.
+ * Options of {@link SseFramer}.
  *
  * @example
  * ```ts
- * import { type SseSummary, SseObserver } from "./sse.ts";
+ * import { SseFramer, type SseFramerOptions } from "./sse.ts";
  *
- * const observer = new SseObserver();
- * observer.end();
- * const summary: SseSummary = observer.summary;
- * console.log(summary.chunks, summary.done); // 0 false
+ * const options: SseFramerOptions = { maxEventBytes: 64 * 1024 };
+ * new SseFramer(() => {}, options);
  * ```
  */
-export interface SseSummary {
-  /** Number of data events carrying a JSON object (excludes `[DONE]`). */
-  chunks: number;
-  /**
-   * Events in which some choice carried output: a non-empty string
-   * `delta.content`, `delta.reasoning_content`, `delta.reasoning` or `text`
-   * (completions), a non-empty `delta.tool_calls` array, or a
-   * `delta.function_call` object.
-   */
-  contentChunks: number;
-  /** The first `id` seen. */
-  id?: string;
-  /** The first non-empty `model` seen. */
-  model?: string;
-  /** The last non-null `finish_reason` of each choice index, in index order. */
-  finishReasons: string[];
-  /** `usage.prompt_tokens` of the last event that had a `usage` object. */
-  inputTokens?: number;
-  /** `usage.completion_tokens` of the last event that had a `usage` object. */
-  outputTokens?: number;
-  /** `usage.prompt_tokens_details.cached_tokens` (or `usage.prompt_cache_hit_tokens`) of the last event that had a `usage` object. */
-  cachedInputTokens?: number;
-  /** Whether `data: [DONE]` was seen. */
-  done: boolean;
-  /**
-   * Only with `{ captureContent: true }`: the concatenated `delta.content`
-   * (or `text`) of each choice, choices in index order; absent if none.
-   */
-  outputText?: string;
-  /**
-   * Events whose data was not a JSON object (malformed JSON or another JSON
-   * value), plus events skipped for exceeding `maxEventBytes`.
-   */
-  errors: number;
-}
-
-/**
- * Options of {@link SseObserver}.
- *
- * @example
- * ```ts
- * import { type SseObserverOptions, SseObserver } from "./sse.ts";
- *
- * const options: SseObserverOptions = { captureContent: true, maxEventBytes: 64 * 1024 };
- * const observer = new SseObserver(options);
- * ```
- */
-export interface SseObserverOptions {
-  /** Record the streamed text in {@link SseSummary.outputText}. Default false. */
-  captureContent?: boolean;
+export interface SseFramerOptions {
   /**
    * An event whose `data` lines (field names included) total more bytes
-   * than this is skipped and counted in {@link SseSummary.errors}; at most
+   * than this is skipped and counted in {@link SseFramer.oversized}; at most
    * about this many bytes are ever held. Default 1 MiB.
    */
   maxEventBytes?: number;
@@ -100,18 +48,6 @@ const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 /** Tail buffers bigger than this are released once the line completes. */
 const KEEP_TAIL_CAPACITY = 64 * 1024;
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function tokenCount(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0
-    ? value
-    : undefined;
-}
-
 /** Whether `buf[start..end)` begins with the field name `data` ended by `:` or the line end. */
 function isDataLine(buf: Uint8Array, start: number, end: number): boolean {
   const length = end - start;
@@ -121,63 +57,34 @@ function isDataLine(buf: Uint8Array, start: number, end: number): boolean {
 }
 
 /**
- * Observes an OpenAI-compatible `text/event-stream` as its chunks pass by,
- * without copying complete events: it scans the bytes for line ends, decodes
- * only the `data` values with one shared `TextDecoder`, parses each event's
- * data once, and keeps just the incomplete last line (bounded by
- * `maxEventBytes`) between chunks.
+ * Frames a `text/event-stream` as its chunks pass by, without copying
+ * complete events: it scans the bytes for line ends, decodes only the `data`
+ * values with one shared `TextDecoder`, and keeps just the incomplete last
+ * line (bounded by `maxEventBytes`) between chunks.
  *
- * Lines may end with `\n`, `\r\n` or `\r`; a blank line ends an event;
- * lines starting with `:` are comments; fields other than `data` are
- * ignored; a leading BOM is skipped. Events, line ends and multi-byte
- * characters may be split across chunks at any byte.
+ * Lines may end with `\n`, `\r\n` or `\r`; a blank line ends an event; lines
+ * starting with `:` are comments; fields other than `data` are ignored; a
+ * leading BOM is skipped; an event without data lines is not delivered.
+ * Events, line ends and multi-byte characters may be split across chunks at
+ * any byte. Never throws: `onEvent` must not throw either (if it does, the
+ * error is dropped and the current line discarded).
  *
  * @example
  * ```ts
- * import { SseObserver } from "./sse.ts";
+ * import { SseFramer } from "./sse.ts";
  *
- * const observer = new SseObserver({ captureContent: true });
- * let firstTokenAt: number | undefined;
- * const passThrough = new TransformStream<Uint8Array, Uint8Array>({
- *   transform(chunk, controller) {
- *     if (observer.push(chunk)) firstTokenAt = performance.now();
- *     controller.enqueue(chunk);
- *   },
- *   flush() {
- *     observer.end();
- *   },
- * });
- * const upstream = new Response(
- *   'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\n' +
- *     'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n' +
- *     'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1}}\n\n' +
- *     "data: [DONE]\n\n",
- * ).body!;
- * await new Response(upstream.pipeThrough(passThrough)).arrayBuffer();
- * const { outputText, finishReasons, outputTokens } = observer.summary;
- * console.log(outputText, finishReasons, outputTokens, firstTokenAt !== undefined);
- * // "Hello" ["stop"] 1 true
+ * const framer = new SseFramer((data) => console.log(data));
+ * const enc = new TextEncoder();
+ * framer.push(enc.encode("data: {\"a\""));
+ * framer.push(enc.encode(":1}\r\n\r\n")); // logs {"a":1}
  * ```
  */
-export class SseObserver {
+export class SseFramer {
   readonly #decoder = new TextDecoder();
-  readonly #capture: boolean;
+  readonly #onEvent: (data: string) => void;
   readonly #maxEventBytes: number;
+  #oversizedEvents = 0;
 
-  // Stream summary.
-  #chunks = 0;
-  #contentChunks = 0;
-  #id: string | undefined;
-  #model: string | undefined;
-  #finish: Map<number, string> | undefined;
-  #inputTokens: number | undefined;
-  #outputTokens: number | undefined;
-  #cachedInputTokens: number | undefined;
-  #done = false;
-  #text: Map<number, string> | undefined;
-  #errors = 0;
-
-  // Scanner state.
   /** Bytes of the incomplete last line; `#tailLength` of them are in use. */
   #tail: Uint8Array | undefined;
   #tailLength = 0;
@@ -191,22 +98,22 @@ export class SseObserver {
   #data: string | undefined;
   /** Bytes of the current event's data lines so far. */
   #eventBytes = 0;
-  /** The current event outgrew the limit: it will be counted as an error. */
+  /** The current event outgrew the limit: it will be counted, not delivered. */
   #oversized = false;
   #ended = false;
 
   /**
-   * Creates an observer.
+   * Creates a framer that calls `onEvent` with each event's data.
    *
    * @example
    * ```ts
-   * import { SseObserver } from "./sse.ts";
+   * import { SseFramer } from "./sse.ts";
    *
-   * const observer = new SseObserver({ captureContent: false, maxEventBytes: 1 << 20 });
+   * const framer = new SseFramer((data) => console.log(data), { maxEventBytes: 1 << 20 });
    * ```
    */
-  constructor(options?: SseObserverOptions) {
-    this.#capture = options?.captureContent === true;
+  constructor(onEvent: (data: string) => void, options?: SseFramerOptions) {
+    this.#onEvent = onEvent;
     const max = options?.maxEventBytes;
     this.#maxEventBytes = typeof max === "number" && max >= 0 && max === max
       ? Math.floor(max)
@@ -214,54 +121,42 @@ export class SseObserver {
   }
 
   /**
-   * Feeds one chunk exactly as it passes through the stream. Returns true if
-   * this chunk completed the first content-carrying event (so the caller can
-   * timestamp time-to-first-token at that moment), false otherwise. An event
-   * completes at the blank line that ends it. Never throws; chunks that are
-   * not `Uint8Array`s and chunks after {@link SseObserver.end} are ignored.
+   * Feeds one chunk; delivers every event it completes. Chunks after
+   * {@link SseFramer.end} and non-`Uint8Array` chunks are ignored.
    *
    * @example
    * ```ts
-   * import { SseObserver } from "./sse.ts";
+   * import { SseFramer } from "./sse.ts";
    *
-   * const observer = new SseObserver();
-   * const encoder = new TextEncoder();
-   * observer.push(encoder.encode('data: {"choices":[{"delta":{"content":"Hi"}}]}')); // false: not complete yet
-   * observer.push(encoder.encode("\n\n")); // true
+   * new SseFramer(console.log).push(new TextEncoder().encode("data: hi\n\n"));
    * ```
    */
-  push(chunk: Uint8Array): boolean {
-    if (this.#ended || !(chunk instanceof Uint8Array)) return false;
-    const hadContent = this.#contentChunks > 0;
+  push(chunk: Uint8Array): void {
+    if (this.#ended || !(chunk instanceof Uint8Array)) return;
     try {
       this.#scan(chunk);
     } catch {
-      // Not expected; keep the observer usable and the stream flowing.
+      // Not expected (onEvent must not throw): stay usable, keep flowing.
       this.#resetLine();
     }
-    return !hadContent && this.#contentChunks > 0;
   }
 
   /**
-   * Ends the stream: processes a trailing line without its line end and
-   * dispatches a final event not followed by a blank line. Later pushes are
-   * ignored. Returns true if this completed the first content-carrying
-   * event. Never throws.
+   * Ends the stream: a trailing line without its line end is processed and
+   * a final event not followed by a blank line is delivered.
    *
    * @example
    * ```ts
-   * import { SseObserver } from "./sse.ts";
+   * import { SseFramer } from "./sse.ts";
    *
-   * const observer = new SseObserver();
-   * observer.push(new TextEncoder().encode('data: {"choices":[{"text":"Hi"}]}'));
-   * observer.end(); // true
-   * console.log(observer.summary.contentChunks); // 1
+   * const framer = new SseFramer(console.log);
+   * framer.push(new TextEncoder().encode("data: last"));
+   * framer.end(); // logs "last"
    * ```
    */
-  end(): boolean {
-    if (this.#ended) return false;
+  end(): void {
+    if (this.#ended) return;
     this.#ended = true;
-    const hadContent = this.#contentChunks > 0;
     try {
       if (this.#discardingLine) {
         this.#discardingLine = false;
@@ -273,9 +168,9 @@ export class SseObserver {
       this.#tail = undefined;
       this.#dispatch();
     } catch {
-      this.#resetLine();
+      // as in push
     }
-    return !hadContent && this.#contentChunks > 0;
+    this.#resetLine();
   }
 
   /**
@@ -284,11 +179,11 @@ export class SseObserver {
    *
    * @example
    * ```ts
-   * import { SseObserver } from "./sse.ts";
+   * import { SseFramer } from "./sse.ts";
    *
-   * const observer = new SseObserver();
-   * observer.push(new TextEncoder().encode("data: {"));
-   * console.log(observer.bufferedBytes); // 7
+   * const framer = new SseFramer(() => {});
+   * framer.push(new TextEncoder().encode("data: {"));
+   * console.log(framer.bufferedBytes); // 7
    * ```
    */
   get bufferedBytes(): number {
@@ -296,53 +191,19 @@ export class SseObserver {
   }
 
   /**
-   * A snapshot of what the stream said so far (a new object on each read).
+   * Events skipped because their data outgrew `maxEventBytes`.
    *
    * @example
    * ```ts
-   * import { SseObserver } from "./sse.ts";
+   * import { SseFramer } from "./sse.ts";
    *
-   * const observer = new SseObserver();
-   * observer.push(new TextEncoder().encode(
-   *   'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
-   * ));
-   * console.log(observer.summary.finishReasons); // ["stop"]
+   * const framer = new SseFramer(() => {}, { maxEventBytes: 4 });
+   * framer.push(new TextEncoder().encode("data: too long\n\n"));
+   * console.log(framer.oversized); // 1
    * ```
    */
-  get summary(): SseSummary {
-    const summary: SseSummary = {
-      chunks: this.#chunks,
-      contentChunks: this.#contentChunks,
-      finishReasons: [],
-      done: this.#done,
-      errors: this.#errors,
-    };
-    if (this.#id !== undefined) summary.id = this.#id;
-    if (this.#model !== undefined) summary.model = this.#model;
-    const finish = this.#finish;
-    if (finish !== undefined) {
-      const indexes = [...finish.keys()].sort((a, b) => a - b);
-      for (const index of indexes) {
-        summary.finishReasons.push(finish.get(index)!);
-      }
-    }
-    if (this.#inputTokens !== undefined) {
-      summary.inputTokens = this.#inputTokens;
-    }
-    if (this.#outputTokens !== undefined) {
-      summary.outputTokens = this.#outputTokens;
-    }
-    if (this.#cachedInputTokens !== undefined) {
-      summary.cachedInputTokens = this.#cachedInputTokens;
-    }
-    const text = this.#text;
-    if (text !== undefined) {
-      const indexes = [...text.keys()].sort((a, b) => a - b);
-      let outputText = "";
-      for (const index of indexes) outputText += text.get(index)!;
-      summary.outputText = outputText;
-    }
-    return summary;
+  get oversized(): number {
+    return this.#oversizedEvents;
   }
 
   #resetLine(): void {
@@ -502,128 +363,9 @@ export class SseObserver {
     this.#eventBytes = 0;
     this.#oversized = false;
     if (oversized) {
-      this.#errors++;
+      this.#oversizedEvents++;
       return;
     }
-    if (data === undefined) return;
-    if (data.length < 16 && data.trim() === "[DONE]") {
-      this.#done = true;
-      return;
-    }
-    // Fast path: once id, model and the first content are known (and text is
-    // not captured), an event whose finish_reason, usage and error are null
-    // or absent can only change the counts: skip JSON.parse. This is most
-    // events of a long answer.
-    if (
-      !this.#capture && this.#contentChunks > 0 && this.#id !== undefined &&
-      this.#model !== undefined && data.charCodeAt(0) === 123 /* { */ &&
-      data.charCodeAt(data.length - 1) === 125 /* } */ &&
-      !MAY_CHANGE_SUMMARY.test(data)
-    ) {
-      this.#chunks++;
-      if (CARRIES_CONTENT.test(data)) this.#contentChunks++;
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(data);
-    } catch {
-      this.#errors++;
-      return;
-    }
-    if (!isObject(value)) {
-      this.#errors++;
-      return;
-    }
-    this.#chunks++;
-    this.#event(value);
-  }
-
-  /** Reads one parsed event. */
-  #event(event: JsonObject): void {
-    if (this.#id === undefined && typeof event.id === "string") {
-      this.#id = event.id;
-    }
-    if (
-      this.#model === undefined && typeof event.model === "string" &&
-      event.model.length > 0
-    ) this.#model = event.model;
-    const choices = event.choices;
-    if (Array.isArray(choices)) {
-      let content = false;
-      for (let i = 0; i < choices.length; i++) {
-        const choice = choices[i];
-        if (!isObject(choice)) continue;
-        const rawIndex = choice.index;
-        const index = typeof rawIndex === "number" &&
-            Number.isSafeInteger(rawIndex) && rawIndex >= 0
-          ? rawIndex
-          : i;
-        const finish = choice.finish_reason;
-        if (typeof finish === "string") {
-          (this.#finish ??= new Map()).set(index, finish);
-        }
-        let text: string | undefined;
-        const delta = choice.delta;
-        if (isObject(delta)) {
-          const deltaContent = delta.content;
-          if (typeof deltaContent === "string" && deltaContent.length > 0) {
-            content = true;
-            text = deltaContent;
-          } else if (
-            nonEmptyString(delta.reasoning_content) ||
-            nonEmptyString(delta.reasoning) ||
-            (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) ||
-            isObject(delta.function_call)
-          ) content = true;
-        }
-        const choiceText = choice.text;
-        if (typeof choiceText === "string" && choiceText.length > 0) {
-          content = true;
-          text = text === undefined ? choiceText : text + choiceText;
-        }
-        if (this.#capture && text !== undefined) {
-          const texts = this.#text ??= new Map();
-          const previous = texts.get(index);
-          texts.set(index, previous === undefined ? text : previous + text);
-        }
-      }
-      if (content) this.#contentChunks++;
-    }
-    const usage = event.usage;
-    if (isObject(usage)) {
-      const input = tokenCount(usage.prompt_tokens);
-      if (input !== undefined) this.#inputTokens = input;
-      const output = tokenCount(usage.completion_tokens);
-      if (output !== undefined) this.#outputTokens = output;
-      const details = usage.prompt_tokens_details;
-      const cached =
-        (isObject(details) ? tokenCount(details.cached_tokens) : undefined) ??
-          tokenCount(usage.prompt_cache_hit_tokens);
-      if (cached !== undefined) this.#cachedInputTokens = cached;
-    }
+    if (data !== undefined) this.#onEvent(data);
   }
 }
-
-function nonEmptyString(value: unknown): boolean {
-  return typeof value === "string" && value.length > 0;
-}
-
-/**
- * Whether an event's JSON text carries content: a non-empty `content`,
- * `text`, `reasoning_content` or `reasoning` string, or tool/function calls.
- * Quotes inside JSON strings are escaped, so a key pattern cannot match text
- * within a value.
- */
-const CARRIES_CONTENT =
-  /"(?:content|text|reasoning_content|reasoning)"\s*:\s*"[^"]|"tool_calls"\s*:\s*\[\s*\{|"function_call"\s*:\s*\{/;
-
-/**
- * Whether an event's JSON text has a `finish_reason`, `usage` or `error` key
- * whose value is anything but `null` (one regular-expression scan: in V8 this
- * is a third of the cost of three `indexOf` walks). JSON whitespace is
- * space, tab, CR and LF; a key pattern cannot match inside a string value,
- * where quotes are escaped.
- */
-const MAY_CHANGE_SUMMARY =
-  /"(?:finish_reason|usage|error)"[ \t\r\n]*:[ \t\r\n]*(?!null[ \t\r\n]*[,}\]])/;

@@ -6,23 +6,29 @@
  */
 import type { Span } from "@opentelemetry/api";
 import type { Attributes, Context } from "../core/types.ts";
-import { _api, KIND, STATUS_ERROR } from "../core/api.ts";
-import { semconvMode } from "../core/attributes.ts";
+import { _api, KIND, type OtelApi, STATUS_ERROR } from "../core/api.ts";
+import { semconvMode, SpanAttributes } from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
-import { describe } from "../core/validate.ts";
-import { requestAttributes } from "../genai/attributes.ts";
 import {
-  type GenAIRequestInfo,
-  operationForPath,
-  parseRequestBody,
-} from "../genai/openai.ts";
-import { followResponse } from "./response.ts";
+  ERROR_TYPE,
+  HTTP_REQUEST_METHOD,
+  HTTP_REQUEST_RESEND_COUNT,
+  HTTP_RESPONSE_STATUS_CODE,
+  SERVER_ADDRESS,
+  SERVER_PORT,
+  URL_FULL,
+} from "../core/keys.ts";
 import { formatTraceHeaders } from "../core/propagation.ts";
-import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { nowHrTime } from "../core/time.ts";
+import { _tracer, _tracingActive } from "../core/tracer.ts";
+import { type UrlParts, urlParts } from "../core/url.ts";
+import { expectFunction, expectObject } from "../core/validate.ts";
+import { requestAttributes } from "../genai/attributes.ts";
+import { type GenAIRequestInfo, operationForPath } from "../genai/openai.ts";
 import { runtime } from "../runtime/detect.ts";
-import { urlParts } from "../core/url.ts";
+import { initBodyInfo, readRequestInfo } from "./request_body.ts";
+import { endSpan, followResponse } from "./response.ts";
 
 /**
  * The third argument of {@link tracedFetch}.
@@ -69,18 +75,12 @@ export interface TracedFetchOptions {
   fetch?: typeof fetch;
 }
 
-function bodyBytes(
-  body: unknown,
-  max: number,
-): Uint8Array | string | undefined {
-  if (typeof body === "string") return body.length <= max ? body : undefined;
-  if (body instanceof Uint8Array) {
-    return body.byteLength <= max ? body : undefined;
-  }
-  if (body instanceof ArrayBuffer) {
-    return body.byteLength <= max ? new Uint8Array(body) : undefined;
-  }
-  return undefined;
+/** `scheme://host[:port]`, the port only when it is not the default. */
+function originOf(u: UrlParts): string {
+  const host = u.host.includes(":") ? `[${u.host}]` : u.host;
+  const defaultPort = (u.scheme === "http" && u.port === 80) ||
+    (u.scheme === "https" && u.port === 443) || u.port === undefined;
+  return `${u.scheme}://${host}${defaultPort ? "" : `:${u.port}`}`;
 }
 
 function allowed(
@@ -96,6 +96,61 @@ function allowed(
   } catch {
     return false;
   }
+}
+
+/**
+ * Sets `traceparent`/`tracestate` for `span` (strict W3C formatting) and
+ * whatever else the registered propagator adds (baggage) on `headers`.
+ */
+function injectTraceHeaders(
+  api: OtelApi,
+  headers: Headers,
+  parent: Context,
+  span: Span,
+): void {
+  const carrier: Record<string, string> = {};
+  try {
+    api.propagation.inject(api.trace.setSpan(parent, span), carrier);
+  } catch {
+    // a broken propagator must not break the call
+  }
+  for (const [k, v] of Object.entries(carrier)) {
+    if (k !== "traceparent" && k !== "tracestate") headers.set(k, v);
+  }
+  const tc = formatTraceHeaders(span.spanContext());
+  headers.delete("traceparent");
+  headers.delete("tracestate");
+  if (tc) {
+    headers.set("traceparent", tc.traceparent);
+    if (tc.tracestate) headers.set("tracestate", tc.tracestate);
+  }
+}
+
+/**
+ * The signal of the upstream call: the caller's own (`init.signal`, else a
+ * `Request` input's), joined with the served request's client-gone signal.
+ */
+function upstreamSignal(
+  init: RequestInit | undefined,
+  request: Request | undefined,
+  served: Request | undefined,
+): AbortSignal | undefined {
+  const signals = [
+    init?.signal ?? request?.signal,
+    served ? runtime().clientGoneSignal(served) : undefined,
+  ].filter((s): s is AbortSignal => s instanceof AbortSignal);
+  return signals.length > 1 && typeof AbortSignal.any === "function"
+    ? AbortSignal.any(signals)
+    : signals[0];
+}
+
+/** `chat {model}` / `{operation} {model}` when the model is known, else the method. */
+function spanName(
+  operation: string | undefined,
+  info: GenAIRequestInfo | undefined,
+  method: string,
+): string {
+  return operation && info?.model ? `${operation} ${info.model}` : method;
 }
 
 /**
@@ -141,87 +196,60 @@ export async function tracedFetch(
   init?: RequestInit,
   options: TracedFetchOptions = {},
 ): Promise<Response> {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `tracedFetch(input, init, options): options must be an object, got ${
-        describe(options)
-      }`,
-    );
-  }
-  if (options.fetch !== undefined && typeof options.fetch !== "function") {
-    throw new TypeError(
-      `options.fetch must be a function, got ${describe(options.fetch)}`,
-    );
+  expectObject(options, "tracedFetch(input, init, options): options");
+  if (options.fetch !== undefined) {
+    expectFunction(options.fetch, "options.fetch");
   }
   const doFetch = options.fetch ?? globalThis.fetch;
   if (!_tracingActive()) return await doFetch(input, init);
-  const { propagation, trace } = _api()!;
+  const api = _api()!;
 
-  const isRequest = typeof Request !== "undefined" && input instanceof Request;
-  const url = isRequest ? (input as Request).url : String(input);
-  const method =
-    (init?.method ?? (isRequest ? (input as Request).method : "GET"))
-      .toUpperCase();
+  const request = typeof Request !== "undefined" && input instanceof Request
+    ? input
+    : undefined;
+  const url = request ? request.url : String(input);
+  const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
   const u = urlParts(url);
-  const origin = `${u.scheme}://${
-    u.host.includes(":") ? `[${u.host}]` : u.host
-  }${
-    (u.scheme === "http" && u.port === 80) ||
-      (u.scheme === "https" && u.port === 443) || u.port === undefined
-      ? ""
-      : `:${u.port}`
-  }`;
+  const origin = originOf(u);
   const mode = semconvMode();
   const captureContent = options.captureContent === true;
   const maxBytes = options.maxBodyBytes ?? 1_048_576;
 
-  let info: GenAIRequestInfo | undefined;
   const operation = operationForPath(u.path);
+  let info: GenAIRequestInfo | undefined;
+  // A Request's body is read on the side (bounded), never before the call.
+  let pendingInfo: Promise<GenAIRequestInfo | undefined> | undefined;
   if (operation) {
-    let raw = bodyBytes(init?.body, maxBytes);
-    if (raw === undefined && init?.body === undefined && isRequest) {
-      const req = input as Request;
-      const cl = Number(req.headers.get("content-length") ?? "0");
-      if (req.body && !req.bodyUsed && cl <= maxBytes) {
-        try {
-          raw = new Uint8Array(await req.clone().arrayBuffer());
-          if (raw.byteLength > maxBytes) raw = undefined;
-        } catch {
-          raw = undefined;
-        }
-      }
+    if (init?.body !== undefined) {
+      info = initBodyInfo(init.body, operation, maxBytes);
+    } else if (request) {
+      pendingInfo = readRequestInfo(request, operation, maxBytes);
     }
-    if (raw !== undefined) info = parseRequestBody(raw, operation);
   }
 
   const parent = options.context ??
     (options.request ? contextOf(options.request) : undefined) ??
     _smartContext();
   const attrs: Attributes = {
-    "http.request.method": method,
-    "server.address": u.host,
-    "url.full": `${origin}${u.path}`,
+    [HTTP_REQUEST_METHOD]: method,
+    [SERVER_ADDRESS]: u.host,
+    [URL_FULL]: `${origin}${u.path}`,
   };
-  if (u.port !== undefined) attrs["server.port"] = u.port;
-  if (operation) attrs["gen_ai.operation.name"] = operation;
+  if (u.port !== undefined) attrs[SERVER_PORT] = u.port;
+  if (operation) attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
   if (options.providerName) {
-    attrs["gen_ai.provider.name"] = options.providerName;
+    attrs[SpanAttributes.GEN_AI_PROVIDER_NAME] = options.providerName;
   }
   if (options.attempt && options.attempt > 0) {
-    attrs["http.request.resend_count"] = options.attempt;
+    attrs[HTTP_REQUEST_RESEND_COUNT] = options.attempt;
   }
   if (info) Object.assign(attrs, requestAttributes(info, mode, captureContent));
   if (options.attributes) Object.assign(attrs, options.attributes);
-  const name = operation === "chat" && info?.model
-    ? `chat ${info.model}`
-    : operation && info?.model
-    ? `${operation} ${info.model}`
-    : method;
 
   const startedAt = performance.now();
   let span: Span;
   try {
-    span = _tracer().startSpan(name, {
+    span = _tracer().startSpan(spanName(operation, info, method), {
       kind: KIND.CLIENT,
       attributes: attrs,
       startTime: nowHrTime(),
@@ -229,55 +257,32 @@ export async function tracedFetch(
   } catch {
     return await doFetch(input, init);
   }
+  const applyPending = pendingInfo?.then((later) => {
+    if (!later) return;
+    span.setAttributes(requestAttributes(later, mode, captureContent));
+    span.updateName(spanName(operation, later, method));
+  }, () => {});
 
   // Headers: a copy, never the caller's object.
-  const headers = new Headers(
-    init?.headers ?? (isRequest ? (input as Request).headers : undefined),
-  );
+  const headers = new Headers(init?.headers ?? request?.headers);
   if (allowed(url, origin, options.propagateTo)) {
-    const ctx = trace.setSpan(parent, span);
-    const carrier: Record<string, string> = {};
-    try {
-      propagation.inject(ctx, carrier);
-    } catch {
-      // a broken propagator must not break the call
-    }
-    for (const [k, v] of Object.entries(carrier)) {
-      if (k !== "traceparent" && k !== "tracestate") headers.set(k, v);
-    }
-    const tc = formatTraceHeaders(span.spanContext());
-    headers.delete("traceparent");
-    headers.delete("tracestate");
-    if (tc) {
-      headers.set("traceparent", tc.traceparent);
-      if (tc.tracestate) headers.set("tracestate", tc.tracestate);
-    }
+    injectTraceHeaders(api, headers, parent, span);
   }
-  const signals = [
-    // A Request input keeps its own signal: the `signal` passed below
-    // replaces it.
-    init?.signal ?? (isRequest ? (input as Request).signal : undefined),
-    options.request ? runtime().clientGoneSignal(options.request) : undefined,
-  ].filter(
-    (s): s is AbortSignal => s instanceof AbortSignal,
-  );
-  const signal = signals.length > 1 && typeof AbortSignal.any === "function"
-    ? AbortSignal.any(signals)
-    : signals[0];
+  const signal = upstreamSignal(init, request, options.request);
 
   let res: Response;
   try {
     res = await doFetch(input, { ...init, headers, signal });
   } catch (err) {
     recordError(span, err);
-    span.end();
+    endSpan(span, nowHrTime(), () => applyPending);
     throw err;
   }
   try {
     const status = res.status;
-    span.setAttribute("http.response.status_code", status);
+    span.setAttribute(HTTP_RESPONSE_STATUS_CODE, status);
     if (status >= 400) {
-      span.setAttribute("error.type", String(status));
+      span.setAttribute(ERROR_TYPE, String(status));
       span.setStatus({ code: STATUS_ERROR });
     }
     const followed = followResponse(res, {
@@ -291,11 +296,10 @@ export async function tracedFetch(
       fetched: options.fetch === undefined,
       // A caller that discards an error response's body (a router falling
       // back on a 5xx) cancels it: the status stays the error's type.
-      beforeEnd: status >= 400
-        ? () => {
-          span.setAttribute("error.type", String(status));
-        }
-        : undefined,
+      beforeEnd: () => {
+        if (status >= 400) span.setAttribute(ERROR_TYPE, String(status));
+        return applyPending;
+      },
     });
     if (followed !== res) {
       Object.defineProperties(followed, {
@@ -306,11 +310,7 @@ export async function tracedFetch(
     }
     return followed;
   } catch {
-    try {
-      span.end();
-    } catch {
-      // ignore
-    }
+    endSpan(span, nowHrTime());
     return res;
   }
 }

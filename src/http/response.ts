@@ -1,8 +1,9 @@
 /**
- * Follows a `Response` to its end on behalf of a span (server or client):
- * streamed answers pass through an observer that timestamps the first token,
- * counts chunks and reads usage; JSON answers are read as they pass; the span
- * ends when the body ends, fails or is cancelled.
+ * Follows a `Response` to its end on behalf of one or more spans (server or
+ * client): streamed answers pass through the observing stream while the
+ * OpenAI stream reader timestamps the first token and sums up usage; JSON
+ * answers are read as they pass; the spans end when the body ends, fails or
+ * is cancelled.
  *
  * @module
  */
@@ -12,16 +13,16 @@ import type { Attributes } from "../core/types.ts";
 import type { SemconvMode } from "../core/attributes.ts";
 import { concatBytes } from "../core/bytes.ts";
 import { recordError } from "../core/errors.ts";
-import { observeBody } from "./observe.ts";
+import {
+  ERROR_TYPE,
+  HTTP_RESPONSE_BODY_SIZE,
+  LLMTRACE_RESPONSE_CHUNKS,
+} from "../core/keys.ts";
 import { nowHrTime } from "../core/time.ts";
 import { responseAttributes, ttftAttributes } from "../genai/attributes.ts";
 import { type GenAIResponseInfo, parseResponseBody } from "../genai/openai.ts";
-import { SseObserver } from "../genai/sse.ts";
-
-/** Attribute: data events seen in a streamed answer. */
-export const ATTR_RESPONSE_CHUNKS = "llmtrace.response.chunks";
-/** Attribute: bytes of the response body that passed through. */
-export const ATTR_RESPONSE_BODY_SIZE = "http.response.body.size";
+import { OpenAIStreamReader } from "../genai/openai_stream.ts";
+import { observeBody } from "./observe.ts";
 
 /** How {@link followResponse} treats a span. */
 export interface FollowOptions {
@@ -36,15 +37,13 @@ export interface FollowOptions {
   /** The largest JSON body to read for usage. */
   maxJsonBytes: number;
   /**
-   * Called once with the end time just before the span ends; it may return a
-   * promise (e.g. a request body still being read) and the span then ends
-   * with the recorded end time after it settles.
+   * Called once just before the span ends; it may return a promise (e.g. a
+   * request body still being read) and the span then ends with the recorded
+   * end time after it settles.
    */
   beforeEnd?: () => Promise<void> | void;
   /** Follow bodies of other content types too (end the span at body end). */
   coverAllBodies?: boolean;
-  /** Called when the reader cancels (client gone) before the body ended. */
-  onCancel?: (reason: unknown) => void;
   /** Called right after the span has ended. */
   afterEnd?: () => void;
   /**
@@ -55,8 +54,8 @@ export interface FollowOptions {
 }
 
 /**
- * Ends `span` at `end`, after `beforeEnd` (which may be async) has run. Never
- * throws.
+ * Ends `span` at `end`, after `beforeEnd` (which may be async) has run, then
+ * calls `afterEnd`. Never throws.
  */
 export function endSpan(
   span: Span,
@@ -71,8 +70,8 @@ export function endSpan(
     pending = undefined;
   }
   const finish = () => {
-    span.end(end);
     try {
+      span.end(end);
       afterEnd?.();
     } catch {
       // observers never break the request
@@ -85,12 +84,9 @@ export function endSpan(
   }
 }
 
-/** One span following a body, and what it needs when the body settles. */
-type Follower = FollowOptions;
-
 /** The one pass over a body that every following span shares. */
 interface BodyWatch {
-  followers: Follower[];
+  followers: FollowOptions[];
   settled: boolean;
 }
 
@@ -100,29 +96,6 @@ interface BodyWatch {
  * and parse the same stream twice; the server span joins the existing pass.
  */
 const watched = new WeakMap<Response, BodyWatch>();
-
-function applyInfo(f: Follower, info: GenAIResponseInfo): void {
-  f.span.setAttributes(responseAttributes(info, f.mode, f.captureContent));
-}
-
-function sseInfo(sse: SseObserver): {
-  info: GenAIResponseInfo;
-  chunks: number;
-} {
-  const s = sse.summary;
-  return {
-    info: {
-      id: s.id,
-      model: s.model,
-      finishReasons: s.finishReasons,
-      inputTokens: s.inputTokens,
-      outputTokens: s.outputTokens,
-      cachedInputTokens: s.cachedInputTokens,
-      outputText: s.outputText,
-    },
-    chunks: s.chunks,
-  };
-}
 
 /**
  * Returns a response with the same status, headers and bytes whose body the
@@ -153,33 +126,34 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
     return res;
   }
   const watch: BodyWatch = { followers: [opts], settled: false };
-  const sse = isSse
-    ? new SseObserver({ captureContent: opts.captureContent })
+  const stream = isSse
+    ? new OpenAIStreamReader({ captureContent: opts.captureContent })
     : undefined;
   let parts: Uint8Array[] | undefined = isJson ? [] : undefined;
   let size = 0;
-  let firstTokenSeen = false;
 
-  const settle = (
-    apply: (f: Follower, end: HrTime) => void,
-  ) => {
+  const settle = (apply: (f: FollowOptions) => void) => {
     const end = nowHrTime();
     watch.settled = true;
-    const sseResult = sse ? (sse.end(), sseInfo(sse)) : undefined;
-    let jsonInfo: GenAIResponseInfo | undefined;
-    if (parts && parts.length) {
-      jsonInfo = parseResponseBody(concatBytes(parts, size));
+    stream?.end();
+    const attrs: Attributes = { [HTTP_RESPONSE_BODY_SIZE]: size };
+    let info: GenAIResponseInfo | undefined;
+    if (stream) {
+      const streamed = stream.info;
+      info = streamed;
+      attrs[LLMTRACE_RESPONSE_CHUNKS] = streamed.chunks;
+    } else if (parts?.length) {
+      info = parseResponseBody(concatBytes(parts, size));
     }
     for (const f of watch.followers) {
       try {
-        const attrs: Attributes = { [ATTR_RESPONSE_BODY_SIZE]: size };
-        if (sseResult) {
-          attrs[ATTR_RESPONSE_CHUNKS] = sseResult.chunks;
-          applyInfo(f, sseResult.info);
+        if (info) {
+          f.span.setAttributes(
+            responseAttributes(info, f.mode, f.captureContent),
+          );
         }
-        if (jsonInfo) applyInfo(f, jsonInfo);
         f.span.setAttributes(attrs);
-        apply(f, end);
+        apply(f);
       } catch {
         // one span's trouble never affects another's, nor the body
       }
@@ -190,9 +164,8 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
   const observed = observeBody(body, {
     onChunk(chunk) {
       size += chunk.byteLength;
-      if (sse) {
-        if (sse.push(chunk) && !firstTokenSeen) {
-          firstTokenSeen = true;
+      if (stream) {
+        if (stream.push(chunk)) {
           const now = performance.now();
           for (const f of watch.followers) {
             f.span.setAttributes(
@@ -218,13 +191,12 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
     },
     onCancel(reason) {
       settle((f) => {
-        f.span.setAttribute("error.type", "cancelled");
+        f.span.setAttribute(ERROR_TYPE, "cancelled");
         f.span.setStatus({
           code: STATUS_ERROR,
           message: "the response body was cancelled before it ended" +
             (reason instanceof Error ? `: ${reason.message}` : ""),
         });
-        f.onCancel?.(reason);
       });
     },
   }, { byteReader: opts.fetched === true });

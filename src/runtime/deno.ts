@@ -1,4 +1,10 @@
 import type { RuntimeAdapter } from "./types.ts";
+import {
+  contextWaitUntil,
+  nativeApiRegistered,
+  once,
+  remoteAddrHostname,
+} from "./shared.ts";
 
 interface DenoPermissions {
   querySync(d: { name: "env"; variable?: string }): { state: string };
@@ -54,18 +60,30 @@ export function denoAdapter(deno: DenoLike): RuntimeAdapter {
     onExit(fn) {
       // `beforeunload` fires when the event loop runs dry; the work `fn`
       // schedules (the export's fetch) keeps the process alive until it ends.
-      let ran = false;
-      const listener = () => {
-        if (ran) return;
-        ran = true;
-        void fn();
-      };
+      const listener = once(fn);
       globalThis.addEventListener("beforeunload", listener);
       return () => globalThis.removeEventListener("beforeunload", listener);
     },
     // A cancelled response body still reaches the upstream through the
     // observing stream; the request signal is not read here.
     clientGoneSignal: () => undefined,
+    clientAddress(_req, rest) {
+      try {
+        return remoteAddrHostname(rest); // Deno's ServeHandlerInfo
+      } catch {
+        return undefined; // only readable while the request is open
+      }
+    },
+    // Deno Deploy and Netlify's edge pass a context with waitUntil.
+    waitUntil: contextWaitUntil,
+    nativeParent(api) {
+      // With OTEL_DENO=true, Deno.serve has started its own server span
+      // (having extracted the caller's context) and made it active.
+      if (!nativeApiRegistered()) return undefined;
+      const active = api.context.active();
+      const sc = api.trace.getSpanContext(active);
+      return sc && api.trace.isSpanContextValid(sc) ? active : undefined;
+    },
     withSafeProcessEnv(fn) {
       if (envAllowed(deno)) return fn();
       const proc = (globalThis as { process?: { env: unknown } }).process;

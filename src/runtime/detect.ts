@@ -9,6 +9,7 @@ import { denoAdapter } from "./deno.ts";
 import { bunAdapter } from "./bun.ts";
 import { nodeAdapter } from "./node.ts";
 import { webAdapter } from "./web.ts";
+import { nativeApiRegistered } from "./shared.ts";
 
 export type { RuntimeAdapter } from "./types.ts";
 
@@ -30,11 +31,6 @@ export function runtime(): RuntimeAdapter {
   return current ??= detect();
 }
 
-/** Replaces the adapter (tests, and hosts that know better). */
-export function setRuntimeAdapter(adapter: RuntimeAdapter | undefined): void {
-  current = adapter;
-}
-
 /**
  * The runtime whose built-in OpenTelemetry owns the global API, if any.
  * Deno's (`OTEL_DENO=true`) registers itself in the API's global slot with
@@ -42,9 +38,5 @@ export function setRuntimeAdapter(adapter: RuntimeAdapter | undefined): void {
  * same. The one place llmtrace decides this.
  */
 export function nativeTelemetry(): string | undefined {
-  const slot =
-    (globalThis as Record<symbol, { version?: unknown } | undefined>)[
-      Symbol.for("opentelemetry.js.api.1")
-    ];
-  return slot?.version === "1.999.999" ? runtime().name : undefined;
+  return nativeApiRegistered() ? runtime().name : undefined;
 }

@@ -1,4 +1,5 @@
 import type { RuntimeAdapter } from "./types.ts";
+import { contextWaitUntil, once, remoteAddrHostname } from "./shared.ts";
 
 interface ProcessLike {
   pid?: number;
@@ -40,12 +41,7 @@ export function nodeAdapter(
     },
     envReadable: () => true,
     onExit(fn) {
-      let ran = false;
-      const listener = () => {
-        if (ran) return;
-        ran = true;
-        void fn();
-      };
+      const listener = once(fn);
       proc.on?.("beforeExit", listener);
       return () => {
         if (proc.off) proc.off("beforeExit", listener);
@@ -54,5 +50,10 @@ export function nodeAdapter(
     },
     withSafeProcessEnv: (fn) => fn(),
     clientGoneSignal: (req) => req.signal,
+    // node:http has no fetch handler: the adapter that bridges it (see
+    // examples/node/node_http.mjs) passes `{ remoteAddr: { hostname } }`.
+    clientAddress: (_req, rest) => remoteAddrHostname(rest),
+    waitUntil: contextWaitUntil,
+    nativeParent: () => undefined,
   };
 }

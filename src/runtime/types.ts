@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { OtelApi } from "../core/api.ts";
+import type { Context } from "../core/types.ts";
+
 /** What llmtrace needs from the runtime it runs on. */
 export interface RuntimeAdapter {
   /** `process.runtime.name`: "deno", "bun", "node" or "workerd"/"web". */
@@ -42,4 +45,22 @@ export interface RuntimeAdapter {
    * after successful responses in its legacy mode, and warns when read).
    */
   clientGoneSignal(req: Request): AbortSignal | undefined;
+  /**
+   * The peer address of a served request, from what the runtime passes next
+   * to the `Request` (Deno's `info`, Bun's `server`, workerd's headers).
+   */
+  clientAddress(req: Request, rest: readonly unknown[]): string | undefined;
+  /**
+   * The execution context's `waitUntil` among a handler's extra arguments
+   * (workerd's `ctx`), which keeps the isolate alive for a promise.
+   */
+  waitUntil(
+    rest: readonly unknown[],
+  ): ((promise: Promise<unknown>) => void) | undefined;
+  /**
+   * With the runtime's built-in telemetry on (Deno's `OTEL_DENO=true`), the
+   * context of the runtime's own server span for the request being served,
+   * so llmtrace's span nests under it.
+   */
+  nativeParent(api: OtelApi): Context | undefined;
 }

@@ -1,4 +1,5 @@
 import type { RuntimeAdapter } from "./types.ts";
+import { contextWaitUntil } from "./shared.ts";
 
 /**
  * The adapter for runtimes without processes or an environment (Cloudflare
@@ -20,5 +21,10 @@ export function webAdapter(name = "web", version?: string): RuntimeAdapter {
     onExit: () => () => {},
     withSafeProcessEnv: (fn) => fn(),
     clientGoneSignal: (req) => req.signal,
+    // Cloudflare puts the client's address in a header it sets itself.
+    clientAddress: (req) => req.headers.get("cf-connecting-ip") ?? undefined,
+    // workerd's fetch(req, env, ctx): exports go through ctx.waitUntil.
+    waitUntil: contextWaitUntil,
+    nativeParent: () => undefined,
   };
 }

@@ -12,6 +12,7 @@ import type {
   Tracer,
 } from "../core/types.ts";
 import { _api, loadOtelApi } from "../core/api.ts";
+import { VLLM_PROCESS_KIND, VLLM_PROCESS_NAME } from "../core/keys.ts";
 import { _setProvider } from "../core/tracer.ts";
 import {
   describe,
@@ -218,7 +219,7 @@ export async function initTracer(
     },
     unregister: globals.unregister,
   };
-  _setProvider(provider, config.url);
+  _setProvider(provider, config.url, forceFlush);
   return provider.getTracer(instrumentingModuleName);
 }
 
@@ -250,8 +251,8 @@ export async function initWorkerTracer(
   const endpoint = runtime().getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   if (!endpoint) return undefined;
   return await initTracer(instrumentingModuleName, endpoint, {
-    "vllm.process_kind": processKind,
-    "vllm.process_name": processName,
+    [VLLM_PROCESS_KIND]: processKind,
+    [VLLM_PROCESS_NAME]: processName,
   });
 }
 

@@ -13,6 +13,14 @@ import type {
   SpanProcessor,
 } from "../core/types.ts";
 import type { OtelApi } from "../core/api.ts";
+import {
+  PROCESS_PID,
+  PROCESS_RUNTIME_NAME,
+  PROCESS_RUNTIME_VERSION,
+  SERVICE_NAME,
+  VLLM_INSTRUMENTING_MODULE_NAME,
+  VLLM_PROCESS_ID,
+} from "../core/keys.ts";
 import { runtime } from "../runtime/detect.ts";
 import type { ExporterConfig } from "./config.ts";
 import { consoleDiagLogger, diagLevel } from "./diag.ts";
@@ -39,14 +47,14 @@ export function buildProvider(sdk: SdkModule, plan: ProviderPlan): Provider {
   const rt = runtime();
   const pid = rt.pid();
   const base: Attributes = {
-    "service.name": plan.moduleName,
-    "vllm.instrumenting_module_name": plan.moduleName,
-    "process.runtime.name": rt.name,
+    [SERVICE_NAME]: plan.moduleName,
+    [VLLM_INSTRUMENTING_MODULE_NAME]: plan.moduleName,
+    [PROCESS_RUNTIME_NAME]: rt.name,
   };
-  if (rt.version) base["process.runtime.version"] = rt.version;
+  if (rt.version) base[PROCESS_RUNTIME_VERSION] = rt.version;
   if (pid !== undefined) {
-    base["process.pid"] = pid;
-    base["vllm.process_id"] = String(pid);
+    base[PROCESS_PID] = pid;
+    base[VLLM_PROCESS_ID] = String(pid);
   }
   return rt.withSafeProcessEnv(() => {
     const detected = sdk.detectResources({ detectors: [sdk.envDetector] });

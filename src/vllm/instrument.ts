@@ -9,7 +9,6 @@ import type { Span } from "@opentelemetry/api";
 import { _api, INVALID_SPAN_CONTEXT, KIND } from "../core/api.ts";
 import type {
   Attributes,
-  AttributeValue,
   Context,
   Link,
   SpanContext,
@@ -20,53 +19,9 @@ import { SpanAttributes } from "../core/attributes.ts";
 import { recordError } from "../core/errors.ts";
 import { _smartContext } from "../core/context.ts";
 import { describe } from "../core/validate.ts";
+import { sanitizeAttributes } from "../core/sanitize.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { compareHrTime, type TimeInput, toHrTime } from "../core/time.ts";
-
-function isPrimitive(v: unknown): v is string | number | boolean {
-  return typeof v === "string" || typeof v === "boolean" ||
-    (typeof v === "number" && !Number.isNaN(v));
-}
-
-/**
- * Keeps the attribute values OpenTelemetry can carry (strings, numbers,
- * booleans and homogeneous arrays of them); `bigint` becomes a number when
- * safe. Objects, functions, `NaN`, `null` and mixed arrays are dropped: a
- * documented drop, never an error inside a request.
- *
- * @param attrs Candidate attributes.
- * @returns The attributes that can be recorded.
- *
- * @example
- * ```ts
- * import { sanitizeAttributes } from "@llmtrace/otel";
- *
- * console.log(sanitizeAttributes({ a: 1, b: { x: 1 }, c: () => 1 })); // { a: 1 }
- * ```
- */
-export function sanitizeAttributes(attrs: unknown): Attributes {
-  const out: Attributes = {};
-  if (attrs === null || typeof attrs !== "object" || Array.isArray(attrs)) {
-    return out;
-  }
-  for (const [k, v] of Object.entries(attrs as Record<string, unknown>)) {
-    if (isPrimitive(v)) out[k] = v;
-    else if (typeof v === "bigint") {
-      if (
-        v <= BigInt(Number.MAX_SAFE_INTEGER) &&
-        v >= -BigInt(Number.MAX_SAFE_INTEGER)
-      ) {
-        out[k] = Number(v);
-      }
-    } else if (Array.isArray(v) && v.length <= 1024) {
-      const t = typeof v[0];
-      if (v.every((x) => isPrimitive(x) && typeof x === t)) {
-        out[k] = v as AttributeValue;
-      }
-    }
-  }
-  return out;
-}
 
 /**
  * Options of {@link instrument}.
@@ -124,14 +79,11 @@ function moduleName(file: string | undefined): string | undefined {
   return base.replace(/\.[cm]?[jt]sx?$/, "") || undefined;
 }
 
-function isAsyncGeneratorObject(v: unknown): v is AsyncGenerator {
-  return typeof v === "object" && v !== null &&
-    Object.prototype.toString.call(v) === "[object AsyncGenerator]";
-}
-
-function isGeneratorObject(v: unknown): v is Generator {
-  return typeof v === "object" && v !== null &&
-    Object.prototype.toString.call(v) === "[object Generator]";
+/** Whether `v` is a generator or async generator object. */
+function isGeneratorObject(v: unknown): v is Generator | AsyncGenerator {
+  if (typeof v !== "object" || v === null) return false;
+  const tag = Object.prototype.toString.call(v);
+  return tag === "[object Generator]" || tag === "[object AsyncGenerator]";
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -143,12 +95,22 @@ function fail(span: Span, err: unknown, record: boolean): void {
   recordError(span, err, { recordException: record, fallbackType: typeof err });
 }
 
-function wrapAsyncGenerator<T, R, N>(
-  gen: AsyncGenerator<T, R, N>,
+type Step = (
+  op: () => IteratorResult<unknown> | Promise<IteratorResult<unknown>>,
+) => unknown;
+
+/**
+ * Wraps a generator (sync or async) so `span` lasts the whole iteration: each
+ * step runs in the span's context; the span ends when the generator is done,
+ * returns or throws (the error is recorded and re-thrown). One wrapper for
+ * both kinds: an async generator's steps are promises, settled the same way.
+ */
+function wrapGenerator<G extends Generator | AsyncGenerator>(
+  gen: G,
   span: Span,
   ctx: Context,
   record: boolean,
-): AsyncGenerator<T, R, N> {
+): G {
   let ended = false;
   const end = () => {
     if (!ended) {
@@ -156,71 +118,39 @@ function wrapAsyncGenerator<T, R, N>(
       span.end();
     }
   };
-  const step = async (
-    op: () => Promise<IteratorResult<T, R>>,
-  ): Promise<IteratorResult<T, R>> => {
-    if (ended) return await op();
+  const done = (r: IteratorResult<unknown>) => {
+    if (r.done) end();
+    return r;
+  };
+  const failed = (e: unknown): never => {
+    fail(span, e, record);
+    end();
+    throw e;
+  };
+  const step: Step = (op) => {
+    if (ended) return op();
+    let r: IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
     try {
-      const r = await _api()!.context.with(ctx, op);
-      if (r.done) end();
-      return r;
+      r = _api()!.context.with(ctx, op);
     } catch (e) {
-      fail(span, e, record);
-      end();
-      throw e;
+      return failed(e);
     }
+    return isThenable(r) ? r.then(done, failed) : done(r);
   };
   // Inherit the generator's prototype so helpers and `toString` still work;
   // own next/return/throw shadow the originals.
-  const wrapped = Object.create(Object.getPrototypeOf(gen)) as AsyncGenerator<
-    T,
-    R,
-    N
-  >;
-  Object.defineProperties(wrapped, {
-    next: { value: (...a: [] | [N]) => step(() => gen.next(...a)) },
-    return: { value: (v: R | PromiseLike<R>) => step(() => gen.return(v)) },
-    throw: { value: (e: unknown) => step(() => gen.throw(e)) },
-  });
-  return wrapped;
-}
-
-function wrapGenerator<T, R, N>(
-  gen: Generator<T, R, N>,
-  span: Span,
-  ctx: Context,
-  record: boolean,
-): Generator<T, R, N> {
-  let ended = false;
-  const end = () => {
-    if (!ended) {
-      ended = true;
-      span.end();
-    }
+  const g = gen as unknown as {
+    next(...a: unknown[]): IteratorResult<unknown>;
+    return(v: unknown): IteratorResult<unknown>;
+    throw(e: unknown): IteratorResult<unknown>;
   };
-  const step = (op: () => IteratorResult<T, R>): IteratorResult<T, R> => {
-    if (ended) return op();
-    try {
-      const r = _api()!.context.with(ctx, op);
-      if (r.done) end();
-      return r;
-    } catch (e) {
-      fail(span, e, record);
-      end();
-      throw e;
-    }
-  };
-  const wrapped = Object.create(Object.getPrototypeOf(gen)) as Generator<
-    T,
-    R,
-    N
-  >;
+  const wrapped = Object.create(Object.getPrototypeOf(gen));
   Object.defineProperties(wrapped, {
-    next: { value: (...a: [] | [N]) => step(() => gen.next(...a)) },
-    return: { value: (v: R) => step(() => gen.return(v)) },
-    throw: { value: (e: unknown) => step(() => gen.throw(e)) },
+    next: { value: (...a: unknown[]) => step(() => g.next(...a)) },
+    return: { value: (v: unknown) => step(() => g.return(v)) },
+    throw: { value: (e: unknown) => step(() => g.throw(e)) },
   });
-  return wrapped;
+  return wrapped as G;
 }
 
 /**
@@ -320,9 +250,6 @@ export function instrument<A extends unknown[], R>(
       fail(span, e, record);
       span.end();
       throw e;
-    }
-    if (isAsyncGeneratorObject(result)) {
-      return wrapAsyncGenerator(result, span, ctx, record) as R;
     }
     if (isGeneratorObject(result)) {
       return wrapGenerator(result, span, ctx, record) as R;

@@ -10,9 +10,15 @@ import type { Attributes, Context, SpanContext } from "../core/types.ts";
 import { semconvMode, SpanAttributes as A } from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
+import { ERROR_TYPE } from "../core/keys.ts";
 import { describe } from "../core/validate.ts";
 import { extractTraceContext, type HeadersLike } from "../core/headers.ts";
-import { sanitizeAttributes } from "./instrument.ts";
+import { sanitizeAttributes } from "../core/sanitize.ts";
+import {
+  setChoiceCount,
+  setUsage,
+  ttftAttributes,
+} from "../genai/attributes.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 import {
   compareHrTime,
@@ -244,22 +250,13 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
   latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_INFERENCE, scheduled, lastToken);
   if (firstToken) {
     const ttft = seconds(arrival, firstToken);
-    if (ttft >= 0) {
-      attrs[A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttft;
-      if (dual) attrs[A.GEN_AI_LATENCY_TIME_TO_FIRST_TOKEN] = ttft;
-    }
+    if (ttft >= 0) Object.assign(attrs, ttftAttributes(ttft, mode));
   }
-  if (prompt !== undefined) {
-    attrs[A.GEN_AI_USAGE_INPUT_TOKENS] = prompt;
-    if (dual) attrs[A.GEN_AI_USAGE_PROMPT_TOKENS] = prompt;
-  }
-  if (completion !== undefined) {
-    attrs[A.GEN_AI_USAGE_OUTPUT_TOKENS] = completion;
-    if (dual) attrs[A.GEN_AI_USAGE_COMPLETION_TOKENS] = completion;
-  }
-  if (cached !== undefined) {
-    attrs[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached;
-  }
+  setUsage(attrs, {
+    inputTokens: prompt,
+    outputTokens: completion,
+    cachedInputTokens: cached,
+  }, mode);
   const num = (key: string, v: unknown) => {
     if (typeof v === "number" && Number.isFinite(v)) attrs[key] = v;
   };
@@ -267,8 +264,7 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
   num(A.GEN_AI_REQUEST_TOP_P, options.topP);
   num(A.GEN_AI_REQUEST_MAX_TOKENS, options.maxTokens);
   if (typeof options.n === "number" && Number.isInteger(options.n)) {
-    attrs[A.GEN_AI_REQUEST_CHOICE_COUNT] = options.n;
-    if (dual) attrs[A.GEN_AI_REQUEST_N] = options.n;
+    setChoiceCount(attrs, options.n, mode);
   }
   if (typeof options.model === "string") {
     attrs[A.GEN_AI_REQUEST_MODEL] = options.model;
@@ -298,7 +294,7 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
   if (options.error !== undefined) {
     recordError(span, options.error);
   } else if (options.aborted) {
-    span.setAttribute("error.type", "aborted");
+    span.setAttribute(ERROR_TYPE, "aborted");
     span.setStatus({
       code: STATUS_ERROR,
       message: "the request was aborted",

@@ -1,0 +1,58 @@
+/**
+ * Every attribute key llmtrace records outside vLLM's `SpanAttributes`, as a
+ * named constant: HTTP, URL, network, error and resource keys of the
+ * OpenTelemetry semantic conventions, and llmtrace's own.
+ *
+ * @module
+ */
+
+/** `http.request.method` (known methods, else `_OTHER`). */
+export const HTTP_REQUEST_METHOD = "http.request.method";
+/** `http.request.method_original` (the method as sent, when not known). */
+export const HTTP_REQUEST_METHOD_ORIGINAL = "http.request.method_original";
+/** `http.request.resend_count` (retries and fallbacks, > 0). */
+export const HTTP_REQUEST_RESEND_COUNT = "http.request.resend_count";
+/** `http.request.header.<name>` prefix (values are string arrays). */
+export const HTTP_REQUEST_HEADER_PREFIX = "http.request.header.";
+/** `http.response.status_code` (int). */
+export const HTTP_RESPONSE_STATUS_CODE = "http.response.status_code";
+/** `http.response.body.size` (bytes that passed through). */
+export const HTTP_RESPONSE_BODY_SIZE = "http.response.body.size";
+/** `http.route` (the route template). */
+export const HTTP_ROUTE = "http.route";
+/** `url.path`. */
+export const URL_PATH = "url.path";
+/** `url.scheme`. */
+export const URL_SCHEME = "url.scheme";
+/** `url.full` (client spans). */
+export const URL_FULL = "url.full";
+/** `server.address`. */
+export const SERVER_ADDRESS = "server.address";
+/** `server.port`. */
+export const SERVER_PORT = "server.port";
+/** `client.address`. */
+export const CLIENT_ADDRESS = "client.address";
+/** `user_agent.original`. */
+export const USER_AGENT_ORIGINAL = "user_agent.original";
+/** `error.type`. */
+export const ERROR_TYPE = "error.type";
+
+/** `llmtrace.response.chunks`: data events seen in a streamed answer. */
+export const LLMTRACE_RESPONSE_CHUNKS = "llmtrace.response.chunks";
+
+/** Resource: `service.name`. */
+export const SERVICE_NAME = "service.name";
+/** Resource: `process.pid`. */
+export const PROCESS_PID = "process.pid";
+/** Resource: `process.runtime.name`. */
+export const PROCESS_RUNTIME_NAME = "process.runtime.name";
+/** Resource: `process.runtime.version`. */
+export const PROCESS_RUNTIME_VERSION = "process.runtime.version";
+/** Resource: vLLM's `vllm.instrumenting_module_name`. */
+export const VLLM_INSTRUMENTING_MODULE_NAME = "vllm.instrumenting_module_name";
+/** Resource: vLLM's `vllm.process_id` (a string). */
+export const VLLM_PROCESS_ID = "vllm.process_id";
+/** Resource: vLLM's `vllm.process_kind`. */
+export const VLLM_PROCESS_KIND = "vllm.process_kind";
+/** Resource: vLLM's `vllm.process_name`. */
+export const VLLM_PROCESS_NAME = "vllm.process_name";

@@ -1,0 +1,341 @@
+/**
+ * Reads an OpenAI-compatible streamed answer (`stream: true` chat
+ * completions and completions) as its bytes pass through a proxy: built on
+ * the SSE framer, it tells when the first content arrives and sums up ids,
+ * model, finish reasons and usage. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { OpenAIStreamReader } from "./openai_stream.ts";
+ *
+ * const reader = new OpenAIStreamReader();
+ * const bytes = new TextEncoder().encode(
+ *   'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n',
+ * );
+ * reader.push(bytes); // true: the first content arrived in this chunk
+ * reader.end();
+ * console.log(reader.info.contentChunks, reader.info.done); // 1 true
+ * ```
+ *
+ * @module
+ */
+import { SseFramer } from "./sse.ts";
+import {
+  choiceIndex,
+  type GenAIResponseInfo,
+  isObject,
+  type JsonObject,
+  readUsage,
+} from "./openai.ts";
+
+/**
+ * What a streamed answer said so far: the response fields (as for a JSON
+ * answer) plus the stream's own counts.
+ *
+ * @example
+ * ```ts
+ * import { OpenAIStreamReader, type StreamInfo } from "./openai_stream.ts";
+ *
+ * const reader = new OpenAIStreamReader();
+ * reader.end();
+ * const info: StreamInfo = reader.info;
+ * console.log(info.chunks, info.done); // 0 false
+ * ```
+ */
+export interface StreamInfo
+  extends Omit<GenAIResponseInfo, "finishReasons" | "choiceCount"> {
+  /** Number of data events carrying a JSON object (excludes `[DONE]`). */
+  chunks: number;
+  /**
+   * Events in which some choice carried output: a non-empty string
+   * `delta.content`, `delta.reasoning_content`, `delta.reasoning` or `text`
+   * (completions), a non-empty `delta.tool_calls` array, or a
+   * `delta.function_call` object.
+   */
+  contentChunks: number;
+  /** The last non-null `finish_reason` of each choice index, in index order. */
+  finishReasons: string[];
+  /** Whether `data: [DONE]` was seen. */
+  done: boolean;
+  /**
+   * Events whose data was not a JSON object (malformed JSON or another JSON
+   * value), plus events skipped for exceeding `maxEventBytes`.
+   */
+  errors: number;
+}
+
+/**
+ * Options of {@link OpenAIStreamReader}.
+ *
+ * @example
+ * ```ts
+ * import { OpenAIStreamReader, type OpenAIStreamReaderOptions } from "./openai_stream.ts";
+ *
+ * const options: OpenAIStreamReaderOptions = { captureContent: true, maxEventBytes: 64 * 1024 };
+ * new OpenAIStreamReader(options);
+ * ```
+ */
+export interface OpenAIStreamReaderOptions {
+  /** Record the streamed text in {@link StreamInfo.outputText}. Default false. */
+  captureContent?: boolean;
+  /** The framer's limit per event (see `SseFramerOptions`). Default 1 MiB. */
+  maxEventBytes?: number;
+}
+
+/**
+ * Whether an event's JSON text carries content: a non-empty `content`,
+ * `text`, `reasoning_content` or `reasoning` string, or tool/function calls.
+ * Quotes inside JSON strings are escaped, so a key pattern cannot match text
+ * within a value.
+ */
+const CARRIES_CONTENT =
+  /"(?:content|text|reasoning_content|reasoning)"\s*:\s*"[^"]|"tool_calls"\s*:\s*\[\s*\{|"function_call"\s*:\s*\{/;
+
+/**
+ * Whether an event's JSON text has a `finish_reason`, `usage` or `error` key
+ * whose value is anything but `null` (one regular-expression scan). JSON
+ * whitespace is space, tab, CR and LF; a key pattern cannot match inside a
+ * string value, where quotes are escaped.
+ */
+const MAY_CHANGE_SUMMARY =
+  /"(?:finish_reason|usage|error)"[ \t\r\n]*:[ \t\r\n]*(?!null[ \t\r\n]*[,}\]])/;
+
+function nonEmptyString(value: unknown): boolean {
+  return typeof value === "string" && value.length > 0;
+}
+
+/**
+ * Reads an OpenAI-compatible `text/event-stream` chunk by chunk, parsing
+ * each event's data at most once (and not at all for events that can only
+ * change the counts once id, model and the first content are known).
+ *
+ * @example
+ * ```ts
+ * import { OpenAIStreamReader } from "./openai_stream.ts";
+ *
+ * const reader = new OpenAIStreamReader({ captureContent: true });
+ * const upstream = new Response(
+ *   'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\n' +
+ *     'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n' +
+ *     'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1}}\n\n' +
+ *     "data: [DONE]\n\n",
+ * ).body!;
+ * for await (const chunk of upstream) reader.push(chunk);
+ * reader.end();
+ * const { outputText, finishReasons, outputTokens } = reader.info;
+ * console.log(outputText, finishReasons, outputTokens); // "Hello" ["stop"] 1
+ * ```
+ */
+export class OpenAIStreamReader {
+  readonly #framer: SseFramer;
+  readonly #capture: boolean;
+  #chunks = 0;
+  #contentChunks = 0;
+  #id: string | undefined;
+  #model: string | undefined;
+  #finish: Map<number, string> | undefined;
+  #usage: Pick<
+    StreamInfo,
+    "inputTokens" | "outputTokens" | "cachedInputTokens"
+  > = {};
+  #done = false;
+  #text: Map<number, string> | undefined;
+  #errors = 0;
+
+  /**
+   * Creates a reader.
+   *
+   * @example
+   * ```ts
+   * import { OpenAIStreamReader } from "./openai_stream.ts";
+   *
+   * const reader = new OpenAIStreamReader({ captureContent: false });
+   * ```
+   */
+  constructor(options?: OpenAIStreamReaderOptions) {
+    this.#capture = options?.captureContent === true;
+    this.#framer = new SseFramer((data) => this.#onData(data), {
+      maxEventBytes: options?.maxEventBytes,
+    });
+  }
+
+  /**
+   * Feeds one chunk exactly as it passes through. Returns true if this chunk
+   * completed the first content-carrying event (so the caller can timestamp
+   * time to first token at that moment). Never throws.
+   *
+   * @example
+   * ```ts
+   * import { OpenAIStreamReader } from "./openai_stream.ts";
+   *
+   * const reader = new OpenAIStreamReader();
+   * const enc = new TextEncoder();
+   * reader.push(enc.encode('data: {"choices":[{"delta":{"content":"Hi"}}]}')); // false
+   * reader.push(enc.encode("\n\n")); // true
+   * ```
+   */
+  push(chunk: Uint8Array): boolean {
+    const hadContent = this.#contentChunks > 0;
+    this.#framer.push(chunk);
+    return !hadContent && this.#contentChunks > 0;
+  }
+
+  /**
+   * Ends the stream (a final event without its blank line still counts).
+   * Returns true if this completed the first content-carrying event.
+   *
+   * @example
+   * ```ts
+   * import { OpenAIStreamReader } from "./openai_stream.ts";
+   *
+   * const reader = new OpenAIStreamReader();
+   * reader.push(new TextEncoder().encode('data: {"choices":[{"text":"Hi"}]}'));
+   * reader.end(); // true
+   * ```
+   */
+  end(): boolean {
+    const hadContent = this.#contentChunks > 0;
+    this.#framer.end();
+    return !hadContent && this.#contentChunks > 0;
+  }
+
+  /**
+   * Bytes held for incomplete input: never much more than `maxEventBytes`.
+   *
+   * @example
+   * ```ts
+   * import { OpenAIStreamReader } from "./openai_stream.ts";
+   *
+   * const reader = new OpenAIStreamReader();
+   * reader.push(new TextEncoder().encode("data: {"));
+   * console.log(reader.bufferedBytes); // 7
+   * ```
+   */
+  get bufferedBytes(): number {
+    return this.#framer.bufferedBytes;
+  }
+
+  /**
+   * A snapshot of what the stream said so far (a new object on each read).
+   *
+   * @example
+   * ```ts
+   * import { OpenAIStreamReader } from "./openai_stream.ts";
+   *
+   * const reader = new OpenAIStreamReader();
+   * reader.push(new TextEncoder().encode(
+   *   'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
+   * ));
+   * console.log(reader.info.finishReasons); // ["stop"]
+   * ```
+   */
+  get info(): StreamInfo {
+    const info: StreamInfo = {
+      chunks: this.#chunks,
+      contentChunks: this.#contentChunks,
+      finishReasons: inIndexOrder(this.#finish),
+      done: this.#done,
+      errors: this.#errors + this.#framer.oversized,
+      ...this.#usage,
+    };
+    if (this.#id !== undefined) info.id = this.#id;
+    if (this.#model !== undefined) info.model = this.#model;
+    if (this.#text !== undefined) {
+      info.outputText = inIndexOrder(this.#text).join("");
+    }
+    return info;
+  }
+
+  /** One event's data, as the framer delivers it. */
+  #onData(data: string): void {
+    if (data.length < 16 && data.trim() === "[DONE]") {
+      this.#done = true;
+      return;
+    }
+    // Fast path: once id, model and the first content are known (and text is
+    // not captured), an event whose finish_reason, usage and error are null
+    // or absent can only change the counts: skip JSON.parse. This is most
+    // events of a long answer.
+    if (
+      !this.#capture && this.#contentChunks > 0 && this.#id !== undefined &&
+      this.#model !== undefined && data.charCodeAt(0) === 123 /* { */ &&
+      data.charCodeAt(data.length - 1) === 125 /* } */ &&
+      !MAY_CHANGE_SUMMARY.test(data)
+    ) {
+      this.#chunks++;
+      if (CARRIES_CONTENT.test(data)) this.#contentChunks++;
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(data);
+    } catch {
+      this.#errors++;
+      return;
+    }
+    if (!isObject(value)) {
+      this.#errors++;
+      return;
+    }
+    this.#chunks++;
+    try {
+      this.#event(value);
+    } catch {
+      // only exotic values could throw here; the stream flows on
+    }
+  }
+
+  /** Reads one parsed event. */
+  #event(event: JsonObject): void {
+    if (this.#id === undefined && typeof event.id === "string") {
+      this.#id = event.id;
+    }
+    if (this.#model === undefined && nonEmptyString(event.model)) {
+      this.#model = event.model as string;
+    }
+    const choices = event.choices;
+    if (Array.isArray(choices)) {
+      let content = false;
+      for (let i = 0; i < choices.length; i++) {
+        const choice = choices[i];
+        if (!isObject(choice)) continue;
+        const index = choiceIndex(choice, i);
+        const finish = choice.finish_reason;
+        if (typeof finish === "string") {
+          (this.#finish ??= new Map()).set(index, finish);
+        }
+        let text: string | undefined;
+        const delta = choice.delta;
+        if (isObject(delta)) {
+          if (nonEmptyString(delta.content)) {
+            content = true;
+            text = delta.content as string;
+          } else if (
+            nonEmptyString(delta.reasoning_content) ||
+            nonEmptyString(delta.reasoning) ||
+            (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) ||
+            isObject(delta.function_call)
+          ) content = true;
+        }
+        if (nonEmptyString(choice.text)) {
+          content = true;
+          text = text === undefined
+            ? choice.text as string
+            : text + choice.text;
+        }
+        if (this.#capture && text !== undefined) {
+          const texts = this.#text ??= new Map();
+          texts.set(index, (texts.get(index) ?? "") + text);
+        }
+      }
+      if (content) this.#contentChunks++;
+    }
+    readUsage(event.usage, this.#usage);
+  }
+}
+
+/** The map's values ordered by key. */
+function inIndexOrder(map: Map<number, string> | undefined): string[] {
+  if (map === undefined) return [];
+  return [...map.keys()].sort((a, b) => a - b).map((k) => map.get(k)!);
+}

@@ -1,0 +1,150 @@
+/**
+ * The start of a request's SERVER span: its name, HTTP attributes, parent
+ * (the runtime's own span, the caller's `traceparent`, or a link to it) and
+ * GenAI operation, with the request body read on the side.
+ *
+ * @module
+ */
+import type { HrTime, Span } from "@opentelemetry/api";
+import type { Attributes, Context, Link } from "../core/types.ts";
+import { KIND, type OtelApi } from "../core/api.ts";
+import { SpanAttributes } from "../core/attributes.ts";
+import { _bindRequestContext } from "../core/context.ts";
+import {
+  CLIENT_ADDRESS,
+  HTTP_REQUEST_HEADER_PREFIX,
+  HTTP_REQUEST_METHOD,
+  HTTP_REQUEST_METHOD_ORIGINAL,
+  HTTP_ROUTE,
+  SERVER_ADDRESS,
+  SERVER_PORT,
+  URL_PATH,
+  URL_SCHEME,
+  USER_AGENT_ORIGINAL,
+} from "../core/keys.ts";
+import { contextFromTraceparent } from "../core/propagation.ts";
+import { _tracer } from "../core/tracer.ts";
+import { urlParts } from "../core/url.ts";
+import {
+  type GenAIOperation,
+  type GenAIRequestInfo,
+  operationForPath,
+} from "../genai/openai.ts";
+import { runtime } from "../runtime/detect.ts";
+import { readRequestInfo } from "./request_body.ts";
+import type { ServerPlan } from "./server_options.ts";
+
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "PATCH",
+  "QUERY",
+]);
+
+/** A started server span. */
+export interface StartedSpan {
+  span: Span;
+  /** The request body's GenAI attributes, still being read. */
+  requestInfo?: Promise<GenAIRequestInfo | undefined>;
+}
+
+/** Calls a user's option function; its failure means `fallback`. */
+function safeCall<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+/** The parent and links of a request's span. */
+function chooseParent(
+  api: OtelApi,
+  req: Request,
+  plan: ServerPlan,
+): { parent: Context; links?: Link[] } {
+  // The runtime's own server span (Deno's built-in telemetry) already
+  // extracted the caller's context: nest under it.
+  const native = plan.native ? runtime().nativeParent(api) : undefined;
+  if (native) return { parent: native };
+  const tp = req.headers.get("traceparent");
+  if (tp === null) return { parent: api.ROOT_CONTEXT };
+  const remote = contextFromTraceparent(tp, req.headers.get("tracestate"));
+  if (!remote) return { parent: api.ROOT_CONTEXT };
+  const trust = plan.trust;
+  if (typeof trust === "function" ? safeCall(() => trust(req), false) : trust) {
+    return { parent: remote };
+  }
+  const sc = api.trace.getSpanContext(remote);
+  return {
+    parent: api.ROOT_CONTEXT,
+    links: sc ? [{ context: sc }] : undefined,
+  };
+}
+
+/**
+ * Starts the SERVER span of `req` at `start`, binds it to the request (see
+ * `contextOf`) and starts reading the body of a GenAI POST. May throw (the
+ * caller then serves the request untraced).
+ */
+export function startServerSpan(
+  api: OtelApi,
+  req: Request,
+  rest: readonly unknown[],
+  plan: ServerPlan,
+  start: HrTime,
+): StartedSpan {
+  const method = req.method;
+  const known = KNOWN_METHODS.has(method);
+  const u = urlParts(req.url);
+  const route = plan.route;
+  const routeValue = typeof route === "function"
+    ? safeCall(() => route(req), undefined)
+    : route;
+  const headers = req.headers;
+  const attrs: Attributes = plan.baseAttributes
+    ? { ...plan.baseAttributes }
+    : {};
+  attrs[HTTP_REQUEST_METHOD] = known ? method : "_OTHER";
+  if (!known) attrs[HTTP_REQUEST_METHOD_ORIGINAL] = method;
+  attrs[URL_PATH] = u.path;
+  attrs[URL_SCHEME] = u.scheme;
+  attrs[SERVER_ADDRESS] = u.host;
+  if (u.port !== undefined) attrs[SERVER_PORT] = u.port;
+  if (routeValue) attrs[HTTP_ROUTE] = routeValue;
+  const ua = headers.get("user-agent");
+  if (ua !== null) attrs[USER_AGENT_ORIGINAL] = ua;
+  const client = runtime().clientAddress(req, rest);
+  if (client) attrs[CLIENT_ADDRESS] = client;
+  for (const h of plan.captureHeaders) {
+    const v = headers.get(h);
+    if (v !== null) attrs[HTTP_REQUEST_HEADER_PREFIX + h] = [v];
+  }
+  const { parent, links } = chooseParent(api, req, plan);
+  const choose = plan.chooseOperation;
+  const operation: GenAIOperation | undefined = choose
+    ? safeCall(() => choose(req, u.path), undefined)
+    : operationForPath(u.path);
+  let requestInfo: Promise<GenAIRequestInfo | undefined> | undefined;
+  if (operation) {
+    attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
+    if (method === "POST") {
+      requestInfo = readRequestInfo(req, operation, plan.maxBodyBytes);
+    }
+  }
+  // An unknown method is "HTTP" in the name (OTel HTTP semconv): a client
+  // must not be able to mint span names.
+  const span = (plan.tracer ?? _tracer()).startSpan(
+    `${known ? method : "HTTP"} ${routeValue ?? u.path}`,
+    { kind: KIND.SERVER, attributes: attrs, links, startTime: start },
+    parent,
+  );
+  _bindRequestContext(req, parent, span);
+  return { span, requestInfo };
+}
