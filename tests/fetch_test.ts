@@ -326,6 +326,84 @@ test("a Request input: named from its body, caller's Request and headers left un
   }
 });
 
+test("a Request input with a streamed body: the upstream call is not held back, the body is read bounded on the side", async () => {
+  let entered = false;
+  let enteredBeforeBodyEnd: boolean | undefined;
+  const up = await serve(async (req: Request) => {
+    entered = true;
+    const body = await req.text();
+    return Response.json({ id: "c", model: "m", echo: body.length });
+  });
+  try {
+    const p = parentSpan("streamed-request-body");
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(enc.encode('{"model":"acme/stream-1",'));
+        // Hold the rest until the upstream has the request (bounded): a
+        // tracedFetch that buffered the whole body first would never get
+        // there and time out here.
+        const t0 = Date.now();
+        while (!entered && Date.now() - t0 < 2000) await sleep(5);
+        enteredBeforeBodyEnd = entered;
+        c.enqueue(enc.encode('"messages":[]}'));
+        c.close();
+      },
+    });
+    const input = new Request(`${up.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" }, // no content-length
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const res = await tracedFetch(input, undefined, { context: p.ctx });
+    assert.equal((await res.json()).echo, 39);
+    p.span.end();
+    assert.equal(
+      enteredBeforeBodyEnd,
+      true,
+      "upstream called before the body ended",
+    );
+    const [span] = await clientChildren(p.spanId);
+    // read from the bounded clone once the body had passed
+    assert.equal(span.attributes["gen_ai.request.model"], "acme/stream-1");
+    assert.equal(span.name, "chat acme/stream-1");
+  } finally {
+    await up.close();
+  }
+});
+
+test("a Request input larger than maxBodyBytes without content-length is passed on whole and not parsed", async () => {
+  const up = await startUpstream();
+  try {
+    const p = parentSpan("big-request-body");
+    const big = JSON.stringify({ model: "acme/big", pad: "x".repeat(4096) });
+    const input = new Request(`${up.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(enc.encode(big.slice(0, 1000)));
+          c.enqueue(enc.encode(big.slice(1000)));
+          c.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    const res = await tracedFetch(input, undefined, {
+      context: p.ctx,
+      maxBodyBytes: 1024,
+    });
+    await res.arrayBuffer();
+    p.span.end();
+    assert.equal(up.seen[0].body, big, "the upstream got the whole body");
+    const [span] = await clientChildren(p.spanId);
+    assert.equal(span.attributes["gen_ai.request.model"], undefined);
+    assert.equal(span.name, "POST");
+  } finally {
+    await up.close();
+  }
+});
+
 test("traceparent: the CLIENT span's id under the strict grammar; the caller's Headers and init are not mutated", async () => {
   const up = await startUpstream();
   try {

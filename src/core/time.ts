@@ -67,18 +67,6 @@ export function compareHrTime(a: HrTime, b: HrTime): number {
   return a[0] !== b[0] ? a[0] - b[0] : a[1] - b[1];
 }
 
-/** Adds `seconds` (may be fractional) to an HrTime. */
-export function addSeconds(t: HrTime, seconds: number): HrTime {
-  const whole = Math.floor(seconds);
-  let s = t[0] + whole;
-  let ns = t[1] + Math.round((seconds - whole) * 1e9);
-  while (ns >= 1e9) {
-    s++;
-    ns -= 1e9;
-  }
-  return [s, ns];
-}
-
 /** The current wall-clock time as HrTime, with sub-millisecond precision. */
 export function nowHrTime(): HrTime {
   return perfToHrTime(performance.now());
