@@ -39,6 +39,7 @@ export { isOtelAvailable, otelImportError } from "./src/sdk/load.ts";
 export { getSpanExporter } from "./src/sdk/exporter.ts";
 export { logTracingDisabledWarning } from "./src/vllm/warnings.ts";
 export * from "./src/vllm/instrument.ts";
+export * from "./src/vllm/manual_instrument.ts";
 export { sanitizeAttributes } from "./src/core/sanitize.ts";
 export * from "./src/vllm/env.ts";
 export * from "./src/http/server.ts";
@@ -47,7 +48,7 @@ export * from "./src/vllm/request_span.ts";
 export type {
   GenAIOperation,
   GenAIRequestInfo,
-  GenAIResponseInfo,
-} from "./src/genai/openai.ts";
+} from "./src/genai/openai_request.ts";
+export type { GenAIResponseInfo } from "./src/genai/openai_response.ts";
 export type { TimeInput } from "./src/core/time.ts";
 export type * from "./src/core/types.ts";

@@ -25,7 +25,8 @@ import {
   otelImportError,
 } from "../src/sdk/load.ts";
 import { getSpanExporter } from "../src/sdk/exporter.ts";
-import { instrument, manualInstrument } from "../src/vllm/instrument.ts";
+import { instrument } from "../src/vllm/instrument.ts";
+import { manualInstrument } from "../src/vllm/manual_instrument.ts";
 import { propagateTraceToEnv, traceEnv } from "../src/vllm/env.ts";
 import { extractTraceContext } from "../src/core/headers.ts";
 import { contextFromTraceparent } from "../src/core/propagation.ts";

@@ -4,9 +4,11 @@ import {
   operationForPath,
   parseRequestBody,
   parseRequestJson,
+} from "../src/genai/openai_request.ts";
+import {
   parseResponseBody,
   parseResponseJson,
-} from "../src/genai/openai.ts";
+} from "../src/genai/openai_response.ts";
 
 const encoder = new TextEncoder();
 

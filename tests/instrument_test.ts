@@ -15,7 +15,8 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
-import { instrument, manualInstrument } from "../src/vllm/instrument.ts";
+import { instrument } from "../src/vllm/instrument.ts";
+import { manualInstrument } from "../src/vllm/manual_instrument.ts";
 import { contextFromTraceparent } from "../src/core/propagation.ts";
 import { forceFlush } from "../src/sdk/provider.ts";
 import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";

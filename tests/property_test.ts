@@ -20,9 +20,11 @@ import {
 import {
   parseRequestBody,
   parseRequestJson,
+} from "../src/genai/openai_request.ts";
+import {
   parseResponseBody,
   parseResponseJson,
-} from "../src/genai/openai.ts";
+} from "../src/genai/openai_response.ts";
 import { OpenAIStreamReader as SseObserver } from "../src/genai/openai_stream.ts";
 import { traceHandler } from "../src/http/server.ts";
 import type { OtlpReceiver } from "./support/otlp_receiver.ts";

@@ -24,7 +24,8 @@ import {
 } from "../src/sdk/provider.ts";
 import { traceHandler } from "../src/http/server.ts";
 import { tracedFetch } from "../src/http/client.ts";
-import { instrument, manualInstrument } from "../src/vllm/instrument.ts";
+import { instrument } from "../src/vllm/instrument.ts";
+import { manualInstrument } from "../src/vllm/manual_instrument.ts";
 import { recordRequestSpan } from "../src/vllm/request_span.ts";
 import { traceEnv } from "../src/vllm/env.ts";
 import { deadPort, type RunningServer, serve } from "../examples/serve.ts";

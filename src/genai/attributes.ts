@@ -7,7 +7,8 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import { type SemconvMode, SpanAttributes as A } from "../core/attributes.ts";
-import type { GenAIRequestInfo, GenAIResponseInfo } from "./openai.ts";
+import type { GenAIRequestInfo } from "./openai_request.ts";
+import type { GenAIResponseInfo } from "./openai_response.ts";
 
 const MAX_CONTENT_CHARS = 16_384;
 

@@ -23,10 +23,9 @@ import { SseFramer } from "./sse.ts";
 import {
   choiceIndex,
   type GenAIResponseInfo,
-  isObject,
-  type JsonObject,
   readUsage,
-} from "./openai.ts";
+} from "./openai_response.ts";
+import { isObject, type JsonObject } from "./json.ts";
 
 /**
  * What a streamed answer said so far: the response fields (as for a JSON
@@ -144,13 +143,6 @@ export class OpenAIStreamReader {
 
   /**
    * Creates a reader.
-   *
-   * @example
-   * ```ts
-   * import { OpenAIStreamReader } from "./openai_stream.ts";
-   *
-   * const reader = new OpenAIStreamReader({ captureContent: false });
-   * ```
    */
   constructor(options?: OpenAIStreamReaderOptions) {
     this.#capture = options?.captureContent === true;
@@ -163,16 +155,6 @@ export class OpenAIStreamReader {
    * Feeds one chunk exactly as it passes through. Returns true if this chunk
    * completed the first content-carrying event (so the caller can timestamp
    * time to first token at that moment). Never throws.
-   *
-   * @example
-   * ```ts
-   * import { OpenAIStreamReader } from "./openai_stream.ts";
-   *
-   * const reader = new OpenAIStreamReader();
-   * const enc = new TextEncoder();
-   * reader.push(enc.encode('data: {"choices":[{"delta":{"content":"Hi"}}]}')); // false
-   * reader.push(enc.encode("\n\n")); // true
-   * ```
    */
   push(chunk: Uint8Array): boolean {
     const hadContent = this.#contentChunks > 0;
@@ -183,15 +165,6 @@ export class OpenAIStreamReader {
   /**
    * Ends the stream (a final event without its blank line still counts).
    * Returns true if this completed the first content-carrying event.
-   *
-   * @example
-   * ```ts
-   * import { OpenAIStreamReader } from "./openai_stream.ts";
-   *
-   * const reader = new OpenAIStreamReader();
-   * reader.push(new TextEncoder().encode('data: {"choices":[{"text":"Hi"}]}'));
-   * reader.end(); // true
-   * ```
    */
   end(): boolean {
     const hadContent = this.#contentChunks > 0;
@@ -201,15 +174,6 @@ export class OpenAIStreamReader {
 
   /**
    * Bytes held for incomplete input: never much more than `maxEventBytes`.
-   *
-   * @example
-   * ```ts
-   * import { OpenAIStreamReader } from "./openai_stream.ts";
-   *
-   * const reader = new OpenAIStreamReader();
-   * reader.push(new TextEncoder().encode("data: {"));
-   * console.log(reader.bufferedBytes); // 7
-   * ```
    */
   get bufferedBytes(): number {
     return this.#framer.bufferedBytes;
@@ -217,17 +181,6 @@ export class OpenAIStreamReader {
 
   /**
    * A snapshot of what the stream said so far (a new object on each read).
-   *
-   * @example
-   * ```ts
-   * import { OpenAIStreamReader } from "./openai_stream.ts";
-   *
-   * const reader = new OpenAIStreamReader();
-   * reader.push(new TextEncoder().encode(
-   *   'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
-   * ));
-   * console.log(reader.info.finishReasons); // ["stop"]
-   * ```
    */
   get info(): StreamInfo {
     const info: StreamInfo = {

@@ -104,13 +104,6 @@ export class SseFramer {
 
   /**
    * Creates a framer that calls `onEvent` with each event's data.
-   *
-   * @example
-   * ```ts
-   * import { SseFramer } from "./sse.ts";
-   *
-   * const framer = new SseFramer((data) => console.log(data), { maxEventBytes: 1 << 20 });
-   * ```
    */
   constructor(onEvent: (data: string) => void, options?: SseFramerOptions) {
     this.#onEvent = onEvent;
@@ -123,13 +116,6 @@ export class SseFramer {
   /**
    * Feeds one chunk; delivers every event it completes. Chunks after
    * {@link SseFramer.end} and non-`Uint8Array` chunks are ignored.
-   *
-   * @example
-   * ```ts
-   * import { SseFramer } from "./sse.ts";
-   *
-   * new SseFramer(console.log).push(new TextEncoder().encode("data: hi\n\n"));
-   * ```
    */
   push(chunk: Uint8Array): void {
     if (this.#ended || !(chunk instanceof Uint8Array)) return;
@@ -144,15 +130,6 @@ export class SseFramer {
   /**
    * Ends the stream: a trailing line without its line end is processed and
    * a final event not followed by a blank line is delivered.
-   *
-   * @example
-   * ```ts
-   * import { SseFramer } from "./sse.ts";
-   *
-   * const framer = new SseFramer(console.log);
-   * framer.push(new TextEncoder().encode("data: last"));
-   * framer.end(); // logs "last"
-   * ```
    */
   end(): void {
     if (this.#ended) return;
@@ -176,15 +153,6 @@ export class SseFramer {
   /**
    * Bytes currently held for incomplete input (the unfinished line plus the
    * unfinished event's data): never much more than `maxEventBytes`.
-   *
-   * @example
-   * ```ts
-   * import { SseFramer } from "./sse.ts";
-   *
-   * const framer = new SseFramer(() => {});
-   * framer.push(new TextEncoder().encode("data: {"));
-   * console.log(framer.bufferedBytes); // 7
-   * ```
    */
   get bufferedBytes(): number {
     return this.#tailLength + this.#eventBytes;
@@ -192,15 +160,6 @@ export class SseFramer {
 
   /**
    * Events skipped because their data outgrew `maxEventBytes`.
-   *
-   * @example
-   * ```ts
-   * import { SseFramer } from "./sse.ts";
-   *
-   * const framer = new SseFramer(() => {}, { maxEventBytes: 4 });
-   * framer.push(new TextEncoder().encode("data: too long\n\n"));
-   * console.log(framer.oversized); // 1
-   * ```
    */
   get oversized(): number {
     return this.#oversizedEvents;

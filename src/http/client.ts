@@ -25,7 +25,10 @@ import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { type UrlParts, urlParts } from "../core/url.ts";
 import { expectFunction, expectObject } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
-import { type GenAIRequestInfo, operationForPath } from "../genai/openai.ts";
+import {
+  type GenAIRequestInfo,
+  operationForPath,
+} from "../genai/openai_request.ts";
 import { runtime } from "../runtime/detect.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
 import { endSpan, followResponse } from "./response.ts";

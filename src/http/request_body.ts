@@ -12,7 +12,7 @@ import {
   type GenAIOperation,
   type GenAIRequestInfo,
   parseRequestBody,
-} from "../genai/openai.ts";
+} from "../genai/openai_request.ts";
 
 /**
  * Reads `stream` to its end, or to `maxBytes` (then cancels it). Never

@@ -20,7 +20,10 @@ import {
 } from "../core/keys.ts";
 import { nowHrTime } from "../core/time.ts";
 import { responseAttributes, ttftAttributes } from "../genai/attributes.ts";
-import { type GenAIResponseInfo, parseResponseBody } from "../genai/openai.ts";
+import {
+  type GenAIResponseInfo,
+  parseResponseBody,
+} from "../genai/openai_response.ts";
 import { OpenAIStreamReader } from "../genai/openai_stream.ts";
 import { observeBody } from "./observe.ts";
 

@@ -15,7 +15,7 @@ import {
   expectAttributesObject,
   expectObject,
 } from "../core/validate.ts";
-import type { GenAIOperation } from "../genai/openai.ts";
+import type { GenAIOperation } from "../genai/openai_request.ts";
 import { nativeTelemetry } from "../runtime/detect.ts";
 
 /**

@@ -29,7 +29,7 @@ import {
   type GenAIOperation,
   type GenAIRequestInfo,
   operationForPath,
-} from "../genai/openai.ts";
+} from "../genai/openai_request.ts";
 import { runtime } from "../runtime/detect.ts";
 import { readRequestInfo } from "./request_body.ts";
 import type { ServerPlan } from "./server_options.ts";

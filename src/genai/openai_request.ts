@@ -1,0 +1,215 @@
+/**
+ * What an OpenAI-compatible request says (chat completions, completions,
+ * embeddings): its operation, from the path, and the fields of its body the
+ * GenAI conventions record. Pure and never throwing.
+ *
+ * @example
+ * ```ts
+ * import { operationForPath, parseRequestBody } from "./openai_request.ts";
+ *
+ * const operation = operationForPath("/v1/chat/completions");
+ * const info = parseRequestBody('{"model":"gpt-4o","temperature":0}', operation);
+ * console.log(info?.model, info?.temperature); // "gpt-4o" 0
+ * ```
+ *
+ * @module
+ */
+import { finiteNumber, integer, isObject, parseJsonObject } from "./json.ts";
+
+/**
+ * The operation, as `gen_ai.operation.name`.
+ *
+ * @example
+ * ```ts
+ * import type { GenAIOperation } from "./openai_request.ts";
+ *
+ * const operation: GenAIOperation = "chat";
+ * ```
+ */
+export type GenAIOperation = "chat" | "text_completion" | "embeddings";
+
+const CHAT_SUFFIX = "/chat/completions";
+const COMPLETIONS_SUFFIX = "/completions";
+const EMBEDDINGS_SUFFIX = "/embeddings";
+
+/**
+ * Maps a request path to the OpenAI-compatible operation it performs.
+ *
+ * Matches `/chat/completions`, `/completions` and `/embeddings` as whole
+ * trailing path segments under any prefix (`/v1/...`, `/openai/v1/...`,
+ * `/openai/deployments/x/...`). A query string, a fragment and trailing
+ * slashes are ignored; the comparison is case-sensitive. Returns `undefined`
+ * for anything else (including non-string input).
+ *
+ * @example
+ * ```ts
+ * import { operationForPath } from "./openai_request.ts";
+ *
+ * operationForPath("/v1/chat/completions"); // "chat"
+ * operationForPath("/openai/v1/completions/"); // "text_completion"
+ * operationForPath("/v1/embeddings?x=1"); // "embeddings"
+ * operationForPath("/v1/models"); // undefined
+ * ```
+ */
+export function operationForPath(path: string): GenAIOperation | undefined {
+  if (typeof path !== "string") return undefined;
+  let end = path.length;
+  const query = path.indexOf("?");
+  if (query !== -1) end = query;
+  const hash = path.indexOf("#");
+  if (hash !== -1 && hash < end) end = hash;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f /* / */) end--;
+  if (end === 0) return undefined;
+  let p = end === path.length ? path : path.slice(0, end);
+  if (p.charCodeAt(0) !== 0x2f) p = "/" + p;
+  if (p.endsWith(COMPLETIONS_SUFFIX)) {
+    return p.endsWith(CHAT_SUFFIX) ? "chat" : "text_completion";
+  }
+  if (p.endsWith(EMBEDDINGS_SUFFIX)) return "embeddings";
+  return undefined;
+}
+
+/**
+ * What a request body says about the call, in OpenTelemetry GenAI terms.
+ *
+ * Fields that are absent or of the wrong type in the body are omitted.
+ *
+ * @example
+ * ```ts
+ * import { type GenAIRequestInfo, parseRequestJson } from "./openai_request.ts";
+ *
+ * const info: GenAIRequestInfo = parseRequestJson({ model: "m", n: 2 }, "chat");
+ * console.log(info.operation, info.model, info.n); // "chat" "m" 2
+ * ```
+ */
+export interface GenAIRequestInfo {
+  /** The operation, when the caller passed it (usually from {@link operationForPath}). */
+  operation?: GenAIOperation;
+  /** `model` (non-empty string). */
+  model?: string;
+  /** `max_completion_tokens`, else `max_tokens` (integer). */
+  maxTokens?: number;
+  /** `temperature` (finite number; 0 is kept). */
+  temperature?: number;
+  /** `top_p` (finite number). */
+  topP?: number;
+  /** `n` (integer). */
+  n?: number;
+  /** `stream` (boolean). */
+  stream?: boolean;
+  /** `stream_options.include_usage` (boolean). */
+  includeUsage?: boolean;
+  /** `seed` (integer). */
+  seed?: number;
+  /** `stop`: a string becomes a one-element array; non-string elements are dropped; omitted when empty. */
+  stop?: string[];
+  /** `frequency_penalty` (finite number). */
+  frequencyPenalty?: number;
+  /** `presence_penalty` (finite number). */
+  presencePenalty?: number;
+  /** `top_k` (integer; a non-standard extension many servers accept). */
+  topK?: number;
+  /** `messages`, as is: kept only so the caller may record content when the user opts in. */
+  messages?: unknown;
+  /** `prompt`, as is: kept only so the caller may record content when the user opts in. */
+  prompt?: unknown;
+}
+
+function stopSequences(value: unknown): string[] | undefined {
+  if (typeof value === "string") return [value];
+  if (!Array.isArray(value)) return undefined;
+  const out: string[] = [];
+  for (const item of value) if (typeof item === "string") out.push(item);
+  return out.length > 0 ? out : undefined;
+}
+
+/**
+ * Reads the request fields OpenTelemetry GenAI cares about from an
+ * already-parsed JSON body. Never throws: non-objects give an object with
+ * only `operation` (if passed), and each field of the wrong type is skipped
+ * on its own.
+ *
+ * @example
+ * ```ts
+ * import { parseRequestJson } from "./openai_request.ts";
+ *
+ * const info = parseRequestJson({
+ *   model: "gpt-4o-mini",
+ *   max_tokens: 100,
+ *   max_completion_tokens: 50,
+ *   temperature: 0,
+ *   stop: "\n",
+ *   stream: true,
+ *   stream_options: { include_usage: true },
+ * }, "chat");
+ * console.log(info.maxTokens, info.temperature, info.stop); // 50 0 ["\n"]
+ * ```
+ */
+export function parseRequestJson(
+  value: unknown,
+  operation?: GenAIOperation,
+): GenAIRequestInfo {
+  const info: GenAIRequestInfo = {};
+  if (operation !== undefined) info.operation = operation;
+  if (!isObject(value)) return info;
+  try {
+    const model = value.model;
+    if (typeof model === "string" && model.length > 0) info.model = model;
+    const maxTokens = integer(value.max_completion_tokens) ??
+      integer(value.max_tokens);
+    if (maxTokens !== undefined) info.maxTokens = maxTokens;
+    const temperature = finiteNumber(value.temperature);
+    if (temperature !== undefined) info.temperature = temperature;
+    const topP = finiteNumber(value.top_p);
+    if (topP !== undefined) info.topP = topP;
+    const n = integer(value.n);
+    if (n !== undefined) info.n = n;
+    if (typeof value.stream === "boolean") info.stream = value.stream;
+    const streamOptions = value.stream_options;
+    if (
+      isObject(streamOptions) &&
+      typeof streamOptions.include_usage === "boolean"
+    ) {
+      info.includeUsage = streamOptions.include_usage;
+    }
+    const seed = integer(value.seed);
+    if (seed !== undefined) info.seed = seed;
+    const stop = stopSequences(value.stop);
+    if (stop !== undefined) info.stop = stop;
+    const frequencyPenalty = finiteNumber(value.frequency_penalty);
+    if (frequencyPenalty !== undefined) {
+      info.frequencyPenalty = frequencyPenalty;
+    }
+    const presencePenalty = finiteNumber(value.presence_penalty);
+    if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
+    const topK = integer(value.top_k);
+    if (topK !== undefined) info.topK = topK;
+    if (value.messages !== undefined) info.messages = value.messages;
+    if (value.prompt !== undefined) info.prompt = value.prompt;
+  } catch {
+    // Only reachable for exotic objects (getters, proxies); keep what we have.
+  }
+  return info;
+}
+
+/**
+ * Decodes (UTF-8, invalid bytes replaced) and parses a raw request body,
+ * then reads it like {@link parseRequestJson}. Returns `undefined` when the
+ * body is not JSON or not a JSON object. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { parseRequestBody } from "./openai_request.ts";
+ *
+ * const body = new TextEncoder().encode('{"model":"text-embedding-3-small","input":"hi"}');
+ * parseRequestBody(body, "embeddings"); // { operation: "embeddings", model: "text-embedding-3-small" }
+ * parseRequestBody("not json"); // undefined
+ * ```
+ */
+export function parseRequestBody(
+  bytes: Uint8Array | string,
+  operation?: GenAIOperation,
+): GenAIRequestInfo | undefined {
+  const value = parseJsonObject(bytes);
+  return value === undefined ? undefined : parseRequestJson(value, operation);
+}
