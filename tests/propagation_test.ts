@@ -167,7 +167,7 @@ test("parseTracestate rejects the whole header for any bad member", () => {
     ["empty value", "a="],
     ["value with '='", "a=b=c"],
     ["value with control character", "a=b\u0001"],
-    ["duplicated key", "a=1,a=2"],
+    ["33 members, one of them a duplicate", `${members(32)},k0=again`],
     ["empty", ""],
     ["only commas", " , ,"],
     ["null", null],
@@ -176,6 +176,17 @@ test("parseTracestate rejects the whole header for any bad member", () => {
   for (const [label, value] of bad) {
     assert.equal(parseTracestate(value as string), undefined, label);
   }
+});
+
+test("parseTracestate keeps the header when a key repeats: the first value stays", () => {
+  // W3C strict level 2 (test_tracestate_duplicated_keys): the header is
+  // inherited, with the duplicates kept or all but one discarded.
+  assert.equal(parseTracestate("a=1,a=1")?.serialize(), "a=1");
+  assert.equal(parseTracestate("a=1,b=2,a=3")?.serialize(), "a=1,b=2");
+  // Two headers, joined with "," as Headers does.
+  assert.equal(parseTracestate("a=1, a=2")?.get("a"), "1");
+  // A bad member still invalidates the whole header, duplicate or not.
+  assert.equal(parseTracestate("a=1,a=B=2"), undefined);
 });
 
 test("the strict TraceState is immutable and keeps the W3C rules", () => {
