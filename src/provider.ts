@@ -12,6 +12,7 @@ import type {
 } from "./types.ts";
 import { nativeTelemetry, runtime } from "./runtime/detect.ts";
 import { describe, resolveExporterConfig } from "./exporter_config.ts";
+import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import {
   _api,
   _foreignProviderRegistered,
@@ -222,7 +223,9 @@ function checkAttributes(name: string, value: unknown): Attributes {
  * `OTEL_SERVICE_NAME`, else the module name), `OTEL_RESOURCE_ATTRIBUTES`, the
  * module name, the process id, `process.runtime.name`/`version` and
  * `extraAttributes`. The sampler and batching follow `OTEL_TRACES_SAMPLER[_ARG]`
- * and `OTEL_BSP_*`.
+ * and `OTEL_BSP_*`. Trace and span ids come from `crypto.getRandomValues`, and
+ * spans carry W3C Trace Context level 2's random-trace-id flag (`0x02`): set
+ * on the traces this provider starts, kept as the parent has it otherwise.
  *
  * @param instrumentingModuleName The module name, e.g. `"vllm.llm_engine"`.
  * @param otlpTracesEndpoint The full OTLP/HTTP traces URL.
@@ -342,13 +345,22 @@ export async function initTracer(
       headers: config.headers,
       timeoutMillis: config.timeoutMillis,
     });
-    return new sdk.WebTracerProvider({
-      resource,
-      spanProcessors: [
-        new sdk.BatchSpanProcessor(exporter),
-        ...(options.spanProcessors ?? []),
-      ],
-    });
+    // Ids from crypto.getRandomValues (the SDK's own use Math.random), and
+    // W3C level 2's random-trace-id flag on the spans: set on the traces
+    // this provider starts, kept (set or unset) from a parent.
+    const idGenerator = _webCryptoIdGenerator();
+    return _withRandomTraceIdFlag(
+      _api()!,
+      new sdk.WebTracerProvider({
+        resource,
+        ...(idGenerator ? { idGenerator } : {}),
+        spanProcessors: [
+          new sdk.BatchSpanProcessor(exporter),
+          ...(options.spanProcessors ?? []),
+        ],
+      }),
+      idGenerator !== undefined,
+    );
   });
 
   const registered = {

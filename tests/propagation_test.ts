@@ -300,7 +300,8 @@ test("traceEnv: traceparent/tracestate of a context, and the endpoint after init
   const sc = span.spanContext();
   const vars = traceEnv(trace.setSpan(ROOT_CONTEXT, span));
   span.end();
-  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-01`);
+  // 03: sampled, and the random-trace-id flag of a trace llmtrace starts.
+  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-03`);
   assert.equal(vars.tracestate, undefined);
   // traceEnv never writes the process environment.
   assert.equal(process.env.traceparent, undefined);
@@ -425,7 +426,7 @@ test("subprocess: a child spawned with traceEnv(ctx) joins the parent's trace", 
   const parent = tracer.startSpan("subprocess_parent");
   const psc = parent.spanContext();
   const env = traceEnv(trace.setSpan(ROOT_CONTEXT, parent));
-  assert.equal(env.traceparent, `00-${psc.traceId}-${psc.spanId}-01`);
+  assert.equal(env.traceparent, `00-${psc.traceId}-${psc.spanId}-03`);
   assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, rx.url);
   const result = await runFixture("worker.ts", {
     ...process.env,
@@ -472,7 +473,7 @@ test("subprocess: a child spawned inside propagateTraceToEnv inherits the trace"
   assert.equal(process.env.traceparent, undefined, "restored after the child");
   assert.equal(
     lastJson(result).traceparent,
-    `00-${psc.traceId}-${psc.spanId}-01`,
+    `00-${psc.traceId}-${psc.spanId}-03`,
   );
   await assertWorkerSpan(
     "subprocess_child_inherit",
