@@ -169,7 +169,9 @@ function randomFlagTracer(
       span,
     );
   }
-  return { startSpan, startActiveSpan } as Tracer;
+  // The SDK tracer's other members (instrumentationScope...) stay readable
+  // through the prototype.
+  return Object.assign(Object.create(inner), { startSpan, startActiveSpan });
 }
 
 /**

@@ -162,6 +162,13 @@ test("random flag: startActiveSpan's spans have it too, in all three overloads",
   assert.deepEqual(seen, [0x03, 0x03, 0x02]);
 });
 
+test("random flag: the wrapped tracer keeps the SDK tracer's other members", () => {
+  const scope =
+    (tracer as unknown as { instrumentationScope?: { name: string } })
+      .instrumentationScope;
+  assert.equal(scope?.name, "test.ids");
+});
+
 test("random flag: a suppressed span's shared invalid context is left alone", () => {
   const span = tracer.startSpan(
     "ids: suppressed",
