@@ -167,7 +167,7 @@ test("parseTracestate rejects the whole header for any bad member", () => {
     ["empty value", "a="],
     ["value with '='", "a=b=c"],
     ["value with control character", "a=b\u0001"],
-    ["duplicated key", "a=1,a=2"],
+    ["33 members, one of them a duplicate", `${members(32)},k0=again`],
     ["empty", ""],
     ["only commas", " , ,"],
     ["null", null],
@@ -176,6 +176,17 @@ test("parseTracestate rejects the whole header for any bad member", () => {
   for (const [label, value] of bad) {
     assert.equal(parseTracestate(value as string), undefined, label);
   }
+});
+
+test("parseTracestate keeps the header when a key repeats: the first value stays", () => {
+  // W3C strict level 2 (test_tracestate_duplicated_keys): the header is
+  // inherited, with the duplicates kept or all but one discarded.
+  assert.equal(parseTracestate("a=1,a=1")?.serialize(), "a=1");
+  assert.equal(parseTracestate("a=1,b=2,a=3")?.serialize(), "a=1,b=2");
+  // Two headers, joined with "," as Headers does.
+  assert.equal(parseTracestate("a=1, a=2")?.get("a"), "1");
+  // A bad member still invalidates the whole header, duplicate or not.
+  assert.equal(parseTracestate("a=1,a=B=2"), undefined);
 });
 
 test("the strict TraceState is immutable and keeps the W3C rules", () => {
@@ -289,7 +300,8 @@ test("traceEnv: traceparent/tracestate of a context, and the endpoint after init
   const sc = span.spanContext();
   const vars = traceEnv(trace.setSpan(ROOT_CONTEXT, span));
   span.end();
-  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-01`);
+  // 03: sampled, and the random-trace-id flag of a trace llmtrace starts.
+  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-03`);
   assert.equal(vars.tracestate, undefined);
   // traceEnv never writes the process environment.
   assert.equal(process.env.traceparent, undefined);
@@ -414,7 +426,7 @@ test("subprocess: a child spawned with traceEnv(ctx) joins the parent's trace", 
   const parent = tracer.startSpan("subprocess_parent");
   const psc = parent.spanContext();
   const env = traceEnv(trace.setSpan(ROOT_CONTEXT, parent));
-  assert.equal(env.traceparent, `00-${psc.traceId}-${psc.spanId}-01`);
+  assert.equal(env.traceparent, `00-${psc.traceId}-${psc.spanId}-03`);
   assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, rx.url);
   const result = await runFixture("worker.ts", {
     ...process.env,
@@ -461,7 +473,7 @@ test("subprocess: a child spawned inside propagateTraceToEnv inherits the trace"
   assert.equal(process.env.traceparent, undefined, "restored after the child");
   assert.equal(
     lastJson(result).traceparent,
-    `00-${psc.traceId}-${psc.spanId}-01`,
+    `00-${psc.traceId}-${psc.spanId}-03`,
   );
   await assertWorkerSpan(
     "subprocess_child_inherit",

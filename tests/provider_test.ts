@@ -160,7 +160,8 @@ test("the global @opentelemetry/api sees the provider initTracer registered", as
   // The W3C propagator is registered.
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, userSpan), carrier);
-  assert.equal(carrier.traceparent, `00-${usc.traceId}-${usc.spanId}-01`);
+  // 03: sampled, and the random-trace-id flag of a trace the provider starts.
+  assert.equal(carrier.traceparent, `00-${usc.traceId}-${usc.spanId}-03`);
   const extracted = trace.getSpanContext(
     propagation.extract(ROOT_CONTEXT, carrier),
   );
@@ -218,7 +219,7 @@ test("traceEnv after init carries the endpoint; initTracer wrote it to the envir
   const span = tracer.startSpan("provider_traceenv");
   const sc = span.spanContext();
   assert.deepEqual(traceEnv(trace.setSpan(ROOT_CONTEXT, span)), {
-    traceparent: `00-${sc.traceId}-${sc.spanId}-01`,
+    traceparent: `00-${sc.traceId}-${sc.spanId}-03`,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: rx.url,
   });
   span.end();

@@ -80,7 +80,7 @@ test("a child spawned with traceEnv(ctx) joins the trace under the right parent,
   const p = parent("traceEnv");
   const sc = p.span.spanContext();
   const vars = traceEnv(p.ctx);
-  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-01`);
+  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-03`);
   assert.equal(parseTraceparent(vars.traceparent)?.spanId, sc.spanId);
   assert.equal(vars.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, receiver.url);
   const name = `Worker_route_${seq}`;
@@ -178,7 +178,7 @@ test("propagateTraceToEnv around a spawn without explicit env: the child inherit
         stdio: ["ignore", "pipe", "pipe"],
       });
     }, p.ctx);
-    assert.equal(inside, `00-${sc.traceId}-${sc.spanId}-01`);
+    assert.equal(inside, `00-${sc.traceId}-${sc.spanId}-03`);
     assert.equal(process.env.traceparent, undefined, "restored at once");
     const out = report(await waitExit(child));
     assert.equal(out.traceparent, inside);

@@ -97,8 +97,11 @@ class StrictTraceState implements TraceState {
 
 /**
  * Parses a `tracestate` header strictly: more than 32 members, a key over 256
- * characters, an illegal key or value, a member without `=`, or a duplicated
- * key invalidates the whole header. Empty members (`a=1,,b=2`) are allowed.
+ * characters, an illegal key or value, or a member without `=` invalidates
+ * the whole header. Empty members (`a=1,,b=2`) are allowed. A key given twice
+ * (`a=1,a=2`, also across two headers joined with `,`) keeps its first, most
+ * recent, value and the later duplicate is discarded, as the specification
+ * allows ("vendors MAY also discard duplicate keys"); the header stays.
  *
  * @param value The header value (several headers joined with `,`).
  * @returns The trace state, or `undefined` when the header is invalid or empty.
@@ -109,6 +112,7 @@ class StrictTraceState implements TraceState {
  *
  * console.log(parseTracestate("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")?.get("rojo"));
  * console.log(parseTracestate("UPPER=1")); // undefined
+ * console.log(parseTracestate("a=1,a=2")?.serialize()); // "a=1"
  * ```
  */
 export function parseTracestate(
@@ -117,9 +121,12 @@ export function parseTracestate(
   if (typeof value !== "string") return undefined;
   const entries: [string, string][] = [];
   const seen = new Set<string>();
+  let members = 0;
   for (const raw of value.split(",")) {
     const member = raw.replace(/^[ \t]+|[ \t]+$/g, "");
     if (member === "") continue;
+    // The limit is on list members as sent, duplicates included.
+    if (++members > MAX_TRACESTATE_MEMBERS) return undefined;
     const eq = member.indexOf("=");
     if (eq <= 0) return undefined;
     const key = member.slice(0, eq);
@@ -127,10 +134,9 @@ export function parseTracestate(
     if (!TRACESTATE_KEY.test(key) || !TRACESTATE_VALUE.test(val)) {
       return undefined;
     }
-    if (seen.has(key)) return undefined;
+    if (seen.has(key)) continue; // the first (leftmost, newest) one stays
     seen.add(key);
     entries.push([key, val]);
-    if (entries.length > MAX_TRACESTATE_MEMBERS) return undefined;
   }
   return entries.length ? new StrictTraceState(entries) : undefined;
 }

@@ -191,7 +191,7 @@ export async function initTracer(
   }
   const api = _api()!; // loaded with the SDK
 
-  const provider = buildProvider(sdk, {
+  const provider = buildProvider(api, sdk, {
     moduleName: instrumentingModuleName,
     extraAttributes: (extraAttributes ?? {}) as Attributes,
     config,

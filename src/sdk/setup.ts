@@ -25,6 +25,7 @@ import { runtime } from "../runtime/detect.ts";
 import type { ExporterConfig } from "./config.ts";
 import { consoleDiagLogger, diagLevel } from "./diag.ts";
 import { createSpanExporter } from "./exporter.ts";
+import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import type { SdkModule } from "./load.ts";
 
 /** The SDK's tracer provider. */
@@ -41,9 +42,16 @@ export interface ProviderPlan {
 /**
  * The resource (`service.name`, the module name, pid, runtime, then
  * `OTEL_RESOURCE_ATTRIBUTES`/`OTEL_SERVICE_NAME`, then `extraAttributes`),
- * and a provider exporting through one batch processor.
+ * and a provider exporting through one batch processor. Trace and span ids
+ * come from `crypto.getRandomValues`, and spans carry W3C Trace Context
+ * level 2's random-trace-id flag (`0x02`): set on the traces this provider
+ * starts, kept as the parent has it otherwise.
  */
-export function buildProvider(sdk: SdkModule, plan: ProviderPlan): Provider {
+export function buildProvider(
+  api: OtelApi,
+  sdk: SdkModule,
+  plan: ProviderPlan,
+): Provider {
   const rt = runtime();
   const pid = rt.pid();
   const base: Attributes = {
@@ -62,13 +70,22 @@ export function buildProvider(sdk: SdkModule, plan: ProviderPlan): Provider {
       .merge(sdk.resourceFromAttributes(base))
       .merge(detected)
       .merge(sdk.resourceFromAttributes(plan.extraAttributes));
-    return new sdk.WebTracerProvider({
-      resource,
-      spanProcessors: [
-        new sdk.BatchSpanProcessor(createSpanExporter(sdk, plan.config)),
-        ...plan.spanProcessors,
-      ],
-    });
+    // Ids from crypto.getRandomValues (the SDK's own use Math.random), and
+    // W3C level 2's random-trace-id flag on the spans: set on the traces
+    // this provider starts, kept (set or unset) from a parent.
+    const idGenerator = _webCryptoIdGenerator();
+    return _withRandomTraceIdFlag(
+      api,
+      new sdk.WebTracerProvider({
+        resource,
+        ...(idGenerator ? { idGenerator } : {}),
+        spanProcessors: [
+          new sdk.BatchSpanProcessor(createSpanExporter(sdk, plan.config)),
+          ...plan.spanProcessors,
+        ],
+      }),
+      idGenerator !== undefined,
+    );
   });
 }
 

@@ -120,7 +120,8 @@ test("node: a streamed chat completion, SERVER > CLIENT, at the receiver", async
   assert.equal(client.traceId, server.traceId);
   assert.equal(
     upstreamHeaders.at(-1).get("traceparent"),
-    `00-${client.traceId}-${client.spanId}-01`,
+    // 03: sampled, and the random-trace-id flag of a trace llmtrace starts.
+    `00-${client.traceId}-${client.spanId}-03`,
   );
   assert.equal(server.resource["process.runtime.name"], "node");
   assert.equal(server.resource["process.pid"], process.pid);
