@@ -40,6 +40,17 @@ export * from "./src/env.ts";
 export * from "./src/serve.ts";
 export * from "./src/fetch.ts";
 export * from "./src/genai/request_span.ts";
+export {
+  flushMetrics,
+  isMetricsEnabled,
+  shutdownMetrics,
+  startMetrics,
+  type StartMetricsOptions,
+} from "./src/metrics/provider.ts";
+export {
+  metricsHandler,
+  type MetricsHandlerOptions,
+} from "./src/metrics/handler.ts";
 export type {
   GenAIOperation,
   GenAIRequestInfo,

@@ -1,0 +1,363 @@
+/**
+ * The metrics pipeline's life: `startMetrics`, `flushMetrics`,
+ * `shutdownMetrics`, and the lazy loading of the metrics SDK. While metrics
+ * run, the measurement sink of `core/measure.ts` records into the
+ * instruments; otherwise it is `undefined` and the request paths pay nothing.
+ *
+ * @module
+ */
+import type { Meter } from "@opentelemetry/api";
+import type { Attributes } from "../types.ts";
+import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { setMeasurementSink } from "../core/measure.ts";
+import { loadOtelApi } from "../api.ts";
+import { type SemconvMode, semconvMode } from "../attributes.ts";
+import { describe } from "../exporter_config.ts";
+import { nativeTelemetry, runtime } from "../runtime/detect.ts";
+import { type MetricsConfig, resolveMetricsConfig } from "./config.ts";
+import { createInstruments } from "./instruments.ts";
+import { createRecorder } from "./record.ts";
+
+type MetricsSdk = typeof import("./sdk.ts");
+type Provider = InstanceType<MetricsSdk["MeterProvider"]>;
+type PullReader = InstanceType<MetricsSdk["PullMetricReader"]>;
+type Resource = ReturnType<MetricsSdk["defaultResource"]>;
+
+const SCOPE = { name: "llmtrace", version: "0.1.0" } as const;
+
+let loader: () => Promise<MetricsSdk> = () => import("./sdk.ts");
+
+/**
+ * Options of {@link startMetrics}.
+ *
+ * @example
+ * ```ts
+ * import { type StartMetricsOptions, startMetrics } from "@llmtrace/otel";
+ *
+ * const options: StartMetricsOptions = { serviceName: "my.router", prometheus: true };
+ * await startMetrics(options);
+ * ```
+ */
+export interface StartMetricsOptions {
+  /** `service.name` unless `OTEL_SERVICE_NAME` says otherwise. @default "llmtrace" */
+  serviceName?: string;
+  /** More resource attributes. */
+  resourceAttributes?: Attributes;
+  /** The full OTLP metrics URL; else the `OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT` rules. */
+  endpoint?: string;
+  /** Time between OTLP exports, ms; else `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
+  exportIntervalMillis?: number;
+  /** `gen_ai.provider.name` for measurements that name none (the attribute is required). @default "unknown" */
+  providerName?: string;
+  /**
+   * Attach the reader `metricsHandler()` scrapes now. It is attached anyway
+   * when `OTEL_METRICS_EXPORTER` lists `prometheus` or a `metricsHandler()`
+   * exists; a handler made later attaches it then.
+   * @default false
+   */
+  prometheus?: boolean;
+  /** Flush and shut down on normal process exit. @default true */
+  flushOnExit?: boolean;
+}
+
+interface State {
+  config: MetricsConfig;
+  mode: SemconvMode;
+  defaultProvider: string;
+  /** The runtime whose built-in OpenTelemetry records, if any (Deno's). */
+  native?: string;
+  sdk?: MetricsSdk;
+  resource?: Resource;
+  provider?: Provider;
+  pull?: PullReader;
+  /** Providers being shut down after a rebuild; flush and shutdown await them. */
+  retiring: Set<Promise<unknown>>;
+  removeExitHook: () => void;
+}
+
+let state: State | undefined;
+let starting: Promise<void> | undefined;
+let pullRequested = false;
+
+/** Replaces how the metrics SDK is loaded (tests). @internal */
+export function _setMetricsSdkLoader(
+  fn: (() => Promise<MetricsSdk>) | undefined,
+): void {
+  loader = fn ?? (() => import("./sdk.ts"));
+}
+
+function isDisabled(): boolean {
+  return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
+}
+
+function warn(op: string, s: State, e: unknown): void {
+  const err = Array.isArray(e) ? e[0] : e;
+  console.warn(
+    `llmtrace: ${op}: metrics could not be exported to ${s.config.url}: ${
+      err instanceof Error ? err.message : String(err)
+    }`,
+  );
+}
+
+function install(s: State, meter: Meter): void {
+  const instruments = createInstruments(meter, s.mode);
+  setMeasurementSink(createRecorder(instruments, {
+    defaultProvider: s.defaultProvider,
+    latest: s.mode === "latest",
+  }));
+}
+
+/** (Re)builds the provider with the readers wanted; none means no sink. */
+function build(s: State, withPull: boolean): void {
+  const sdk = s.sdk!;
+  const readers = [];
+  if (s.config.otlp) {
+    const { config } = s;
+    readers.push(
+      runtime().withSafeProcessEnv(() =>
+        new sdk.PeriodicExportingMetricReader({
+          exporter: new sdk.OtlpFetchMetricExporter({
+            url: config.url,
+            headers: config.headers,
+            timeoutMillis: config.timeoutMillis,
+            temporality: config.temporality,
+          }),
+          exportIntervalMillis: config.intervalMillis,
+          exportTimeoutMillis: config.exportTimeoutMillis,
+        })
+      ),
+    );
+  }
+  s.pull = withPull ? new sdk.PullMetricReader() : undefined;
+  if (s.pull) readers.push(s.pull);
+  const old = s.provider;
+  s.provider = readers.length
+    ? new sdk.MeterProvider({ resource: s.resource, readers })
+    : undefined;
+  if (s.provider) install(s, s.provider.getMeter(SCOPE.name, SCOPE.version));
+  else setMeasurementSink(undefined);
+  if (old) {
+    // Its final export carries what it recorded before the swap.
+    const p = old.shutdown().catch((e) => warn("rebuild", s, e));
+    s.retiring.add(p);
+    p.finally(() => s.retiring.delete(p));
+  }
+}
+
+function resourceOf(sdk: MetricsSdk, options: StartMetricsOptions): Resource {
+  const rt = runtime();
+  const base: Attributes = {
+    "service.name": options.serviceName ?? "llmtrace",
+    // One writer per cumulative stream: each process (or isolate) its own.
+    "service.instance.id": crypto.randomUUID(),
+    "process.runtime.name": rt.name,
+  };
+  if (rt.version) base["process.runtime.version"] = rt.version;
+  const pid = rt.pid();
+  if (pid !== undefined) base["process.pid"] = pid;
+  return rt.withSafeProcessEnv(() =>
+    sdk.defaultResource()
+      .merge(sdk.resourceFromAttributes(base))
+      .merge(sdk.detectResources({ detectors: [sdk.envDetector] }))
+      .merge(sdk.resourceFromAttributes(options.resourceAttributes ?? {}))
+  );
+}
+
+async function start(options: StartMetricsOptions): Promise<void> {
+  const config = resolveMetricsConfig({
+    endpoint: options.endpoint,
+    exportIntervalMillis: options.exportIntervalMillis,
+  });
+  const s: State = {
+    config,
+    mode: semconvMode(),
+    defaultProvider: options.providerName || "unknown",
+    retiring: new Set(),
+    removeExitHook: () => {},
+  };
+  const native = nativeTelemetry();
+  if (native) {
+    // The runtime exports metrics itself (Deno's OTEL_DENO=true owns the
+    // global API): record through its meter, start no exporter.
+    const api = await loadOtelApi();
+    s.native = native;
+    install(s, api.metrics.getMeter(SCOPE.name, SCOPE.version));
+    state = s;
+    return;
+  }
+  let sdk: MetricsSdk;
+  try {
+    sdk = await loader();
+  } catch (e) {
+    throw new Error(
+      "OpenTelemetry metrics are not available: loading the metrics SDK " +
+        "failed. Original error: " +
+        (e instanceof Error ? e.message : String(e)),
+      { cause: e },
+    );
+  }
+  s.sdk = sdk;
+  s.resource = resourceOf(sdk, options);
+  build(s, options.prometheus === true || config.prometheus || pullRequested);
+  if (options.flushOnExit !== false) {
+    s.removeExitHook = runtime().onExit(() => shutdownMetrics());
+  }
+  state = s;
+}
+
+/**
+ * Starts recording llmtrace's GenAI metrics (see the README's instrument
+ * table): an OpenTelemetry `MeterProvider` with a periodic OTLP
+ * http/protobuf exporter (sent with `fetch`) and, when wanted, the reader
+ * `metricsHandler()` serves. The metrics SDK is loaded here, lazily.
+ *
+ * Configuration: `OTEL_METRICS_EXPORTER` (`otlp`, the default; `prometheus`;
+ * `none`), `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`, else
+ * `http://localhost:4318/v1/metrics`; `OTEL_EXPORTER_OTLP_[METRICS_]HEADERS`,
+ * `…TIMEOUT`, `…PROTOCOL` (`http/protobuf` only);
+ * `OTEL_METRIC_EXPORT_INTERVAL` (ms, default 60000),
+ * `OTEL_METRIC_EXPORT_TIMEOUT`,
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`;
+ * `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` for the latest
+ * client metric names. `OTEL_SDK_DISABLED=true` starts nothing. Under Deno's
+ * built-in OpenTelemetry (`OTEL_DENO=true`) the instruments are created on
+ * Deno's meter and Deno exports them.
+ *
+ * A second call while metrics run does nothing.
+ *
+ * @param options See {@link StartMetricsOptions}.
+ * @throws {Error} naming the variable and value for an unsupported exporter or
+ * protocol or a malformed endpoint; when the SDK cannot be loaded.
+ *
+ * @example
+ * ```ts
+ * import { shutdownMetrics, startMetrics } from "@llmtrace/otel";
+ *
+ * await startMetrics({ serviceName: "my.router", endpoint: "http://127.0.0.1:4318/v1/metrics" });
+ * await shutdownMetrics();
+ * ```
+ */
+export async function startMetrics(
+  options: StartMetricsOptions = {},
+): Promise<void> {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `startMetrics options must be an object, got ${describe(options)}`,
+    );
+  }
+  if (state || isDisabled()) return;
+  if (starting) return await starting;
+  starting = start(options);
+  try {
+    await starting;
+  } finally {
+    starting = undefined;
+  }
+}
+
+/**
+ * Exports what the instruments hold now (and awaits any export under way).
+ * Never rejects: a failed export is a warning. On workerd, pass it to
+ * `ctx.waitUntil`. A no-op while metrics are off.
+ *
+ * @example
+ * ```ts
+ * import { flushMetrics } from "@llmtrace/otel";
+ *
+ * await flushMetrics();
+ * ```
+ */
+export async function flushMetrics(): Promise<void> {
+  const s = state;
+  if (!s) return;
+  try {
+    await Promise.all([s.provider?.forceFlush(), ...s.retiring]);
+  } catch (e) {
+    warn("flushMetrics", s, e);
+  }
+}
+
+/**
+ * Stops recording, exports what is left and releases the pipeline; a later
+ * {@link startMetrics} starts afresh. Idempotent; never rejects.
+ *
+ * @example
+ * ```ts
+ * import { shutdownMetrics, startMetrics } from "@llmtrace/otel";
+ *
+ * await startMetrics();
+ * await shutdownMetrics();
+ * ```
+ */
+export async function shutdownMetrics(): Promise<void> {
+  if (starting) await starting.catch(() => {});
+  const s = state;
+  if (!s) return;
+  state = undefined;
+  setMeasurementSink(undefined);
+  s.removeExitHook();
+  try {
+    await Promise.all([s.provider?.shutdown(), ...s.retiring]);
+  } catch (e) {
+    warn("shutdownMetrics", s, e);
+  }
+}
+
+/**
+ * Whether {@link startMetrics} has set metrics up (and no
+ * {@link shutdownMetrics} has ended them).
+ *
+ * @returns `true` while metrics run.
+ *
+ * @example
+ * ```ts
+ * import { isMetricsEnabled } from "@llmtrace/otel";
+ *
+ * console.log(isMetricsEnabled()); // false before startMetrics
+ * ```
+ */
+export function isMetricsEnabled(): boolean {
+  return state !== undefined;
+}
+
+/** What a scrape found. @internal */
+export type Scrape =
+  | { ok: true; metrics: ResourceMetrics; sdk: MetricsSdk }
+  | { ok: false; reason: string };
+
+/**
+ * Asks for the pull reader: now when metrics run without it (the provider
+ * is rebuilt once), else when they start. @internal
+ */
+export function _requestPull(): void {
+  pullRequested = true;
+  const s = state;
+  if (s && s.sdk && !s.pull) build(s, true);
+}
+
+/** Collects for one scrape. @internal */
+export async function _scrape(): Promise<Scrape> {
+  const s = state;
+  if (!s) {
+    return {
+      ok: false,
+      reason: "llmtrace: metrics are not running: call initTracer() or " +
+        "startMetrics() first (OTEL_SDK_DISABLED=true keeps them off).",
+    };
+  }
+  if (s.native) {
+    return {
+      ok: false,
+      reason: `llmtrace: metrics are recorded through ${s.native}'s built-in ` +
+        `OpenTelemetry, which exports them itself and offers no way to read ` +
+        `them in this process; unset OTEL_DENO to scrape them here.`,
+    };
+  }
+  if (!s.pull) _requestPull();
+  const { resourceMetrics, errors } = await s.pull!.collect();
+  if (errors.length) {
+    console.warn("llmtrace: metricsHandler: collection errors:", ...errors);
+  }
+  return { ok: true, metrics: resourceMetrics, sdk: s.sdk! };
+}
