@@ -295,6 +295,9 @@ export async function shutdownMetrics(): Promise<void> {
   const s = state;
   if (!s) return;
   state = undefined;
+  // A handler made before this scrapes again after a restart: its first
+  // scrape attaches the reader then.
+  pullRequested = false;
   setMeasurementSink(undefined);
   s.removeExitHook();
   try {
