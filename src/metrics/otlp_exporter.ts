@@ -16,6 +16,7 @@ import {
   MetricsExporterMetricsHelper,
   ProtobufMetricsSerializer,
 } from "@opentelemetry/otlp-transformer";
+import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import {
   AggregationTemporality,
   InstrumentType,
@@ -48,7 +49,9 @@ export interface OtlpFetchMetricExporterOptions {
 
 /**
  * Pushes `ResourceMetrics` as an OTLP `ExportMetricsServiceRequest`
- * (`application/x-protobuf`) with `fetch`.
+ * (`application/x-protobuf`) with `fetch`. The first failure of a run of
+ * failures is a console warning naming the endpoint (the SDK itself only
+ * tells its diag logger).
  *
  * @example
  * ```ts
@@ -61,6 +64,8 @@ export interface OtlpFetchMetricExporterOptions {
 export class OtlpFetchMetricExporter extends OTLPExporterBase<ResourceMetrics>
   implements PushMetricExporter {
   #temporality: TemporalityPreference;
+  #url: string;
+  #failing = false;
 
   /** @param options See {@link OtlpFetchMetricExporterOptions}. */
   constructor(options: OtlpFetchMetricExporterOptions) {
@@ -78,6 +83,32 @@ export class OtlpFetchMetricExporter extends OTLPExporterBase<ResourceMetrics>
       { "Content-Type": "application/x-protobuf" },
     ));
     this.#temporality = options.temporality ?? "cumulative";
+    this.#url = options.url;
+  }
+
+  /**
+   * Exports one collection; see `OTLPExporterBase`.
+   *
+   * @param items The collected metrics.
+   * @param resultCallback Called with the result.
+   */
+  override export(
+    items: ResourceMetrics,
+    resultCallback: (result: ExportResult) => void,
+  ): void {
+    super.export(items, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.#failing = false;
+      } else if (!this.#failing) {
+        this.#failing = true;
+        console.warn(
+          `llmtrace: metrics could not be exported to ${this.#url}: ${
+            result.error?.message ?? "export failed"
+          } (further failures are not reported until an export succeeds)`,
+        );
+      }
+      resultCallback(result);
+    });
   }
 
   /**
