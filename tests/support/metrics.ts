@@ -115,4 +115,8 @@ export function assertHistogram(
     `sum ${p.sum} vs ${values}`,
   );
   assert.deepEqual(p.bucketCounts, expectedBuckets(bounds, values));
+  if (values.length) {
+    assert.equal(p.min, Math.min(...values), "min");
+    assert.equal(p.max, Math.max(...values), "max");
+  }
 }

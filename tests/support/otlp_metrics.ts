@@ -98,6 +98,13 @@ const METRICS = {
     },
   },
   HistogramDataPoint: {
+    // proto3 `optional`: explicit presence, as protoc declares it (a sum of
+    // 0 is sent and must decode as 0, not as absent).
+    oneofs: {
+      _sum: { oneof: ["sum"] },
+      _min: { oneof: ["min"] },
+      _max: { oneof: ["max"] },
+    },
     fields: {
       attributes: rep("KeyValue", 9),
       startTimeUnixNano: one("fixed64", 2),
