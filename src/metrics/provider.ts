@@ -352,7 +352,10 @@ export async function _scrape(): Promise<Scrape> {
   if (s.native) {
     return {
       ok: false,
-      reason: `llmtrace: metrics are recorded through ${s.native}'s built-in ` +
+      reason:
+        `llmtrace: metrics are recorded through ${
+          s.native === "deno" ? "Deno" : s.native
+        }'s built-in ` +
         `OpenTelemetry, which exports them itself and offers no way to read ` +
         `them in this process; unset OTEL_DENO to scrape them here.`,
     };
