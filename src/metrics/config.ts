@@ -12,6 +12,8 @@ import { describe, parseHeaderList } from "../exporter_config.ts";
 export const DEFAULT_METRICS_ENDPOINT = "http://localhost:4318/v1/metrics";
 
 const PROTOCOL = "http/protobuf";
+/** The longest delay timers accept (2^31 − 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 0x7fffffff;
 
 /**
  * How the OTLP metric exporter aggregates over time
@@ -49,7 +51,7 @@ export interface MetricsConfig {
   headers: Record<string, string>;
   /** Per-request timeout, ms (`OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT`). */
   timeoutMillis: number;
-  /** Time between exports, ms (`OTEL_METRIC_EXPORT_INTERVAL`). */
+  /** Time between exports, ms (`OTEL_METRIC_EXPORT_INTERVAL`; on workerd, 2^31 − 1 by default). */
   intervalMillis: number;
   /** Bound of one export, ms (`OTEL_METRIC_EXPORT_TIMEOUT`), at most the interval. */
   exportTimeoutMillis: number;
@@ -237,7 +239,10 @@ export function resolveMetricsConfig(
   const url = otlp
     ? resolveMetricsEndpoint(input.endpoint)
     : DEFAULT_METRICS_ENDPOINT;
-  let intervalMillis = millis("OTEL_METRIC_EXPORT_INTERVAL") ?? 60_000;
+  // workerd allows no I/O from a timer outside a request: there, exports go
+  // through ctx.waitUntil(flushMetrics()) and the timer practically never fires.
+  let intervalMillis = millis("OTEL_METRIC_EXPORT_INTERVAL") ??
+    (runtime().name === "workerd" ? MAX_TIMER_MS : 60_000);
   const explicit = input.exportIntervalMillis;
   if (explicit !== undefined) {
     if (
