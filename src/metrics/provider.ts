@@ -14,11 +14,10 @@ import { loadOtelApi } from "../api.ts";
 import { type SemconvMode, semconvMode } from "../attributes.ts";
 import { describe } from "../exporter_config.ts";
 import { nativeTelemetry, runtime } from "../runtime/detect.ts";
-import { type MetricsConfig, resolveMetricsConfig } from "./config.ts";
-import { createInstruments } from "./instruments.ts";
-import { createRecorder } from "./record.ts";
+import type { MetricsConfig } from "./config.ts";
 
 type MetricsSdk = typeof import("./sdk.ts");
+type Recording = typeof import("./recording.ts");
 type Provider = InstanceType<MetricsSdk["MeterProvider"]>;
 type PullReader = InstanceType<MetricsSdk["PullMetricReader"]>;
 type Resource = ReturnType<MetricsSdk["defaultResource"]>;
@@ -62,6 +61,7 @@ export interface StartMetricsOptions {
 
 interface State {
   config: MetricsConfig;
+  recording: Recording;
   mode: SemconvMode;
   defaultProvider: string;
   /** The runtime whose built-in OpenTelemetry records, if any (Deno's). */
@@ -100,8 +100,8 @@ function warn(op: string, s: State, e: unknown): void {
 }
 
 function install(s: State, meter: Meter): void {
-  const instruments = createInstruments(meter, s.mode);
-  setMeasurementSink(createRecorder(instruments, {
+  const instruments = s.recording.createInstruments(meter, s.mode);
+  setMeasurementSink(s.recording.createRecorder(instruments, {
     defaultProvider: s.defaultProvider,
     latest: s.mode === "latest",
   }));
@@ -164,12 +164,14 @@ function resourceOf(sdk: MetricsSdk, options: StartMetricsOptions): Resource {
 }
 
 async function start(options: StartMetricsOptions): Promise<void> {
-  const config = resolveMetricsConfig({
+  const recording = await import("./recording.ts");
+  const config = recording.resolveMetricsConfig({
     endpoint: options.endpoint,
     exportIntervalMillis: options.exportIntervalMillis,
   });
   const s: State = {
     config,
+    recording,
     mode: semconvMode(),
     defaultProvider: options.providerName || "unknown",
     retiring: new Set(),
