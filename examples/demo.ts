@@ -14,9 +14,14 @@ import {
   forceFlush,
   getSpanExporter,
   initTracer,
+  metricsHandler,
+  shutdownMetrics,
   shutdownTracing,
+  startMetrics,
 } from "../mod.ts";
 import { startOtlpReceiver } from "../tests/support/otlp_receiver.ts";
+import { startOtlpMetricsReceiver } from "../tests/support/otlp_metrics.ts";
+import { summarizeMetrics } from "./metrics_summary.ts";
 import { chat } from "./client.ts";
 import { createInferenceServer } from "./inference_server.ts";
 import { createRouter } from "./router.ts";
@@ -40,6 +45,18 @@ const extra = env.OTEL_EXPORTER_OTLP_ENDPOINT ||
 await initTracer("llmtrace.demo", receiver.url, undefined, {
   spanProcessors: extra,
 });
+// Metrics: pushed over OTLP to the demo's metrics receiver (or to your
+// collector), and scraped once at the end for the TTFT / TPOT summary.
+const metricsReceiver = await startOtlpMetricsReceiver();
+await startMetrics({
+  serviceName: "llmtrace.demo",
+  endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ||
+      env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+    ? undefined
+    : metricsReceiver.url,
+  flushOnExit: false,
+});
+const scrapeMetrics = metricsHandler();
 
 const engine = await serve(createInferenceServer({
   slots: 1,
@@ -118,8 +135,14 @@ log(p.dim(
   } traces`,
 ));
 
+log("");
+const scraped = await scrapeMetrics(new Request("http://demo/metrics"));
+for (const line of summarizeMetrics(await scraped.text(), p)) log(line);
+
 await router.close();
 await engine.close();
 await shutdownTracing();
+await shutdownMetrics();
 await receiver.close();
+await metricsReceiver.close();
 if (!ok) g.process?.exit?.(1);
