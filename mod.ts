@@ -45,6 +45,17 @@ export * from "./src/vllm/env.ts";
 export * from "./src/http/server.ts";
 export * from "./src/http/client.ts";
 export * from "./src/vllm/request_span.ts";
+export {
+  flushMetrics,
+  isMetricsEnabled,
+  shutdownMetrics,
+  startMetrics,
+  type StartMetricsOptions,
+} from "./src/metrics/provider.ts";
+export {
+  metricsHandler,
+  type MetricsHandlerOptions,
+} from "./src/metrics/handler.ts";
 export type {
   GenAIOperation,
   GenAIRequestInfo,

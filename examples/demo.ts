@@ -14,9 +14,14 @@ import {
   forceFlush,
   getSpanExporter,
   initTracer,
+  metricsHandler,
+  shutdownMetrics,
   shutdownTracing,
+  startMetrics,
 } from "../mod.ts";
 import { startOtlpReceiver } from "../tests/support/otlp_receiver.ts";
+import { startOtlpMetricsReceiver } from "../tests/support/otlp_metrics.ts";
+import { summarizeMetrics } from "./metrics_summary.ts";
 import { chat } from "./client.ts";
 import { createInferenceServer } from "./inference_server.ts";
 import { createRouter } from "./router.ts";
@@ -37,9 +42,23 @@ const extra = env.OTEL_EXPORTER_OTLP_ENDPOINT ||
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
   ? [new BatchSpanProcessor(await getSpanExporter())]
   : [];
+// Metrics: pushed over OTLP to the demo's metrics receiver (or to your
+// collector), and scraped once at the end for the TTFT / TPOT summary.
+// Started before initTracer, which would otherwise start them itself,
+// towards the trace receiver.
+const metricsReceiver = await startOtlpMetricsReceiver();
+await startMetrics({
+  serviceName: "llmtrace.demo",
+  endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ||
+      env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+    ? undefined
+    : metricsReceiver.url,
+  flushOnExit: false,
+});
 await initTracer("llmtrace.demo", receiver.url, undefined, {
   spanProcessors: extra,
 });
+const scrapeMetrics = metricsHandler();
 
 const engine = await serve(createInferenceServer({
   slots: 1,
@@ -118,8 +137,15 @@ log(p.dim(
   } traces`,
 ));
 
+log("");
+const scraped = await scrapeMetrics(new Request("http://demo/metrics"));
+const names = { [engine.port]: "inference server", [router.port]: "router" };
+for (const line of summarizeMetrics(await scraped.text(), p, names)) log(line);
+
 await router.close();
 await engine.close();
 await shutdownTracing();
+await shutdownMetrics();
 await receiver.close();
+await metricsReceiver.close();
 if (!ok) g.process?.exit?.(1);

@@ -22,6 +22,7 @@ import {
 import { formatTraceHeaders } from "../core/propagation.ts";
 import { nowHrTime } from "../core/time.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
+import { measurementSink } from "../core/measure.ts";
 import { type UrlParts, urlParts } from "../core/url.ts";
 import { expectFunction, expectObject } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
@@ -31,6 +32,7 @@ import {
 } from "../genai/openai_request.ts";
 import { runtime } from "../runtime/detect.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
+import { type Outcome, reportMeasurement } from "./measure.ts";
 import { endSpan, followResponse } from "./response.ts";
 
 /**
@@ -204,7 +206,9 @@ export async function tracedFetch(
     expectFunction(options.fetch, "options.fetch");
   }
   const doFetch = options.fetch ?? globalThis.fetch;
-  if (!_tracingActive()) return await doFetch(input, init);
+  if (!_tracingActive() && !measurementSink) {
+    return await doFetch(input, init);
+  }
   const api = _api()!;
 
   const request = typeof Request !== "undefined" && input instanceof Request
@@ -260,11 +264,29 @@ export async function tracedFetch(
   } catch {
     return await doFetch(input, init);
   }
+  let requestModel = info?.model;
   const applyPending = pendingInfo?.then((later) => {
     if (!later) return;
+    requestModel = later.model;
     span.setAttributes(requestAttributes(later, mode, captureContent));
     span.updateName(spanName(operation, later, method));
   }, () => {});
+  const measured = (errorType?: string) => (outcome?: Outcome) => {
+    if (operation === undefined) return;
+    reportMeasurement(
+      {
+        kind: "client",
+        operation,
+        provider: options.providerName,
+        serverAddress: u.host,
+        serverPort: u.port,
+      },
+      startedAt,
+      outcome,
+      requestModel,
+      errorType,
+    );
+  };
 
   // Headers: a copy, never the caller's object.
   const headers = new Headers(init?.headers ?? request?.headers);
@@ -278,7 +300,12 @@ export async function tracedFetch(
     res = await doFetch(input, { ...init, headers, signal });
   } catch (err) {
     recordError(span, err);
-    endSpan(span, nowHrTime(), () => applyPending);
+    endSpan(
+      span,
+      nowHrTime(),
+      () => applyPending,
+      measured(err instanceof Error ? err.name || "Error" : "_OTHER"),
+    );
     throw err;
   }
   try {
@@ -303,6 +330,7 @@ export async function tracedFetch(
         if (status >= 400) span.setAttribute(ERROR_TYPE, String(status));
         return applyPending;
       },
+      afterEnd: measured(status >= 400 ? String(status) : undefined),
     });
     if (followed !== res) {
       Object.defineProperties(followed, {
@@ -313,7 +341,7 @@ export async function tracedFetch(
     }
     return followed;
   } catch {
-    endSpan(span, nowHrTime());
+    endSpan(span, nowHrTime(), undefined, measured());
     return res;
   }
 }

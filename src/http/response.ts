@@ -25,6 +25,7 @@ import {
   parseResponseBody,
 } from "../genai/openai_response.ts";
 import { OpenAIStreamReader } from "../genai/openai_stream.ts";
+import type { Outcome } from "./measure.ts";
 import { observeBody } from "./observe.ts";
 
 /** How {@link followResponse} treats a span. */
@@ -47,8 +48,8 @@ export interface FollowOptions {
   beforeEnd?: () => Promise<void> | void;
   /** Follow bodies of other content types too (end the span at body end). */
   coverAllBodies?: boolean;
-  /** Called right after the span has ended. */
-  afterEnd?: () => void;
+  /** Called right after the span has ended, with how the response ended. */
+  afterEnd?: (outcome: Outcome) => void;
   /**
    * The response came straight from `fetch`: its body is read as a byte
    * stream through one reused buffer (see `observeBody`).
@@ -125,7 +126,13 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
   // Reading `res.body` turns a static body into a stream: only when needed.
   const body = isSse || isJson || opts.coverAllBodies ? res.body : null;
   if (!body) {
-    endSpan(opts.span, nowHrTime(), opts.beforeEnd, opts.afterEnd);
+    const outcome: Outcome = { endedAt: performance.now() };
+    endSpan(
+      opts.span,
+      nowHrTime(),
+      opts.beforeEnd,
+      () => opts.afterEnd?.(outcome),
+    );
     return res;
   }
   const watch: BodyWatch = { followers: [opts], settled: false };
@@ -134,8 +141,13 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
     : undefined;
   let parts: Uint8Array[] | undefined = isJson ? [] : undefined;
   let size = 0;
+  let firstContentAt: number | undefined;
 
-  const settle = (apply: (f: FollowOptions) => void) => {
+  const settle = (
+    apply: (f: FollowOptions) => void,
+    errorType?: string,
+  ) => {
+    const endedAt = performance.now();
     const end = nowHrTime();
     watch.settled = true;
     stream?.end();
@@ -160,7 +172,16 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       } catch {
         // one span's trouble never affects another's, nor the body
       }
-      endSpan(f.span, end, f.beforeEnd, f.afterEnd);
+      const after = f.afterEnd;
+      const outcome: Outcome = {
+        endedAt,
+        info,
+        errorType,
+        ttftS: firstContentAt === undefined
+          ? undefined
+          : (firstContentAt - f.startedAt) / 1000,
+      };
+      endSpan(f.span, end, f.beforeEnd, after && (() => after(outcome)));
     }
   };
 
@@ -169,7 +190,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       size += chunk.byteLength;
       if (stream) {
         if (stream.push(chunk)) {
-          const now = performance.now();
+          const now = firstContentAt = performance.now();
           for (const f of watch.followers) {
             f.span.setAttributes(
               ttftAttributes((now - f.startedAt) / 1000, f.mode),
@@ -190,7 +211,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
           fallbackType: "stream_error",
           messagePrefix: "response body failed: ",
         });
-      });
+      }, error instanceof Error ? error.name || "Error" : "stream_error");
     },
     onCancel(reason) {
       settle((f) => {
@@ -200,7 +221,7 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
           message: "the response body was cancelled before it ended" +
             (reason instanceof Error ? `: ${reason.message}` : ""),
         });
-      });
+      }, "cancelled");
     },
   }, { byteReader: opts.fetched === true });
   const out = new Response(observed, {

@@ -11,9 +11,11 @@ import { recordError } from "../core/errors.ts";
 import { ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE } from "../core/keys.ts";
 import { nowHrTime, perfToHrTime } from "../core/time.ts";
 import { _flush, _tracingActive } from "../core/tracer.ts";
+import { flushMeasurements, measurementSink } from "../core/measure.ts";
 import { describe, expectFunction } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
 import { runtime } from "../runtime/detect.ts";
+import { type Outcome, reportMeasurement } from "./measure.ts";
 import { endSpan, followResponse } from "./response.ts";
 import {
   compileServerOptions,
@@ -58,7 +60,11 @@ function flushThroughWaitUntil(
   let ended!: () => void;
   const done = new Promise<void>((r) => (ended = r));
   try {
-    waitUntil(done.then(_flush).catch(() => {}));
+    waitUntil(
+      done.then(() => Promise.all([_flush(), flushMeasurements()])).catch(
+        () => {},
+      ),
+    );
   } catch {
     return undefined;
   }
@@ -133,7 +139,7 @@ export function traceHandler<A extends any[]>(
     req: Request,
     ...rest: A
   ): Response | Promise<Response> {
-    if (!fixedTracer && !_tracingActive()) {
+    if (!fixedTracer && !_tracingActive() && !measurementSink) {
       return handler.call(this, req, ...rest);
     }
     const api = _api();
@@ -164,11 +170,13 @@ export function traceHandler<A extends any[]>(
       // Tracing must never cost the app its request.
       return handler.call(this, req, ...rest);
     }
-    const { span, requestInfo } = started;
+    const { span, requestInfo, operation } = started;
+    let requestModel: string | undefined;
     const applyRequest = requestInfo
       ? () =>
         requestInfo.then((info) => {
           if (info) {
+            requestModel = info.model;
             span.setAttributes(
               requestAttributes(info, plan.mode, plan.captureContent),
             );
@@ -177,19 +185,44 @@ export function traceHandler<A extends any[]>(
       : undefined;
     // Edge runtimes (workerd) freeze the isolate once the response is sent:
     // hand them the export of this request's spans through waitUntil.
-    const afterEnd = rest.length ? flushThroughWaitUntil(rest) : undefined;
+    const flush = rest.length ? flushThroughWaitUntil(rest) : undefined;
+    let statusError: string | undefined;
+    const afterEnd = (outcome?: Outcome) => {
+      if (operation !== undefined) {
+        reportMeasurement(
+          {
+            kind: "server",
+            operation,
+            provider: plan.providerName,
+            serverAddress: started.host,
+            serverPort: started.port,
+            requestKey: req,
+          },
+          startedAt,
+          outcome,
+          requestModel,
+          statusError,
+        );
+      }
+      flush?.();
+    };
 
     const failed = (err: unknown): never => {
       try {
         recordError(span, err);
+        statusError = err instanceof Error ? err.name || "Error" : "_OTHER";
         endSpan(span, nowHrTime(), applyRequest, afterEnd);
       } catch {
         // never mask the handler's own error
       }
       throw err;
     };
-    const answered = (res: Response): Response =>
-      answer(span, res, plan, startedAt, applyRequest, afterEnd);
+    const answered = (res: Response): Response => {
+      if (res instanceof Response && res.status >= 500) {
+        statusError = String(res.status);
+      }
+      return answer(span, res, plan, startedAt, applyRequest, afterEnd);
+    };
 
     let out: Response | Promise<Response>;
     try {
@@ -215,7 +248,7 @@ function answer(
   plan: ServerPlan,
   startedAt: number,
   beforeEnd: (() => Promise<void>) | undefined,
-  afterEnd: (() => void) | undefined,
+  afterEnd: (outcome?: Outcome) => void,
 ): Response {
   try {
     if (!(res instanceof Response)) {
@@ -224,7 +257,7 @@ function answer(
         message: `the handler returned ${describe(res)}, not a Response`,
       });
       span.setAttribute(ERROR_TYPE, "invalid_response");
-      endSpan(span, nowHrTime(), beforeEnd, afterEnd);
+      endSpan(span, nowHrTime(), beforeEnd, () => afterEnd());
       return res;
     }
     const status = res.status;
@@ -244,7 +277,7 @@ function answer(
       coverAllBodies: plan.coverAllBodies,
     });
   } catch {
-    endSpan(span, nowHrTime(), undefined, afterEnd);
+    endSpan(span, nowHrTime(), undefined, () => afterEnd());
     return res;
   }
 }

@@ -123,6 +123,8 @@ export interface ServerPlan {
   baseAttributes: Attributes | undefined;
   coverAllBodies: boolean;
   tracer: Tracer | undefined;
+  /** `gen_ai.provider.name`, for the metrics too. */
+  providerName: string | undefined;
   /** The runtime's built-in telemetry is on (checked once). */
   native: boolean;
 }
@@ -185,6 +187,7 @@ export function compileServerOptions(o: TraceHandlerOptions): ServerPlan {
     baseAttributes: Object.keys(base).length > 0 ? base : undefined,
     coverAllBodies: o.coverAllBodies === true,
     tracer: o.tracer,
+    providerName: o.providerName || undefined,
     native: nativeTelemetry() !== undefined,
   };
 }

@@ -52,6 +52,11 @@ export interface StartedSpan {
   span: Span;
   /** The request body's GenAI attributes, still being read. */
   requestInfo?: Promise<GenAIRequestInfo | undefined>;
+  /** The GenAI operation, when the request is one. */
+  operation?: GenAIOperation;
+  /** This server's host and port, as the request addressed it. */
+  host: string;
+  port?: number;
 }
 
 /** Calls a user's option function; its failure means `fallback`. */
@@ -146,5 +151,5 @@ export function startServerSpan(
     parent,
   );
   _bindRequestContext(req, parent, span);
-  return { span, requestInfo };
+  return { span, requestInfo, operation, host: u.host, port: u.port };
 }

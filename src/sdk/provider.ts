@@ -24,6 +24,11 @@ import { nativeTelemetry, runtime } from "../runtime/detect.ts";
 import { resolveExporterConfig } from "./config.ts";
 import { warnExportFailure } from "./diag.ts";
 import { requireSdk } from "./load.ts";
+import {
+  flushMetrics,
+  shutdownMetrics,
+  startMetrics,
+} from "../metrics/provider.ts";
 import { buildProvider, type Provider, registerGlobals } from "./setup.ts";
 
 /**
@@ -100,6 +105,20 @@ function checkSpanProcessors(sp: unknown): void {
   }
 }
 
+/**
+ * Where metrics go when `initTracer` was given an explicit traces URL and no
+ * metrics endpoint is configured: the same collector (`…/v1/traces` →
+ * `…/v1/metrics`). Otherwise the metrics' own `OTEL_*` rules apply.
+ */
+function metricsEndpointFor(tracesUrl: string | undefined): string | undefined {
+  if (tracesUrl === undefined) return undefined;
+  if (runtime().getEnv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")?.trim()) {
+    return undefined;
+  }
+  const m = /^(.*)\/v1\/traces\/?$/.exec(tracesUrl.trim());
+  return m ? `${m[1]}/v1/metrics` : undefined;
+}
+
 /** Writes the endpoint for child processes; returns how to put it back. */
 function exportEndpointToEnv(url: string): () => void {
   const rt = runtime();
@@ -159,7 +178,16 @@ export async function initTracer(
     return (await loadOtelApi()).trace.getTracer(instrumentingModuleName);
   }
   const native = nativeTelemetry();
-  if (native) {
+  // A misconfiguration of traces, then of metrics, is an error here.
+  const config = native ? undefined : resolveExporterConfig(otlpTracesEndpoint);
+  await startMetrics({
+    serviceName: instrumentingModuleName,
+    resourceAttributes: extraAttributes ?? undefined,
+    endpoint: metricsEndpointFor(otlpTracesEndpoint),
+    // The exit hook below shuts both down; without it, neither.
+    flushOnExit: false,
+  });
+  if (native || !config) {
     // The runtime exports spans itself: a second provider would export twice
     // and could not become global anyway. Use the runtime's.
     if (!warnedNative) {
@@ -171,7 +199,6 @@ export async function initTracer(
     }
     return (await loadOtelApi()).trace.getTracer(instrumentingModuleName);
   }
-  const config = resolveExporterConfig(otlpTracesEndpoint);
   if (state) {
     if (!warnedSecondInit) {
       warnedSecondInit = true;
@@ -269,12 +296,10 @@ export async function initWorkerTracer(
  */
 export async function forceFlush(): Promise<void> {
   const s = state;
-  if (!s) return;
-  try {
-    await s.provider.forceFlush();
-  } catch (e) {
-    warnExportFailure("forceFlush", s.endpoint, e);
-  }
+  const spans = s?.provider.forceFlush().catch((e) =>
+    warnExportFailure("forceFlush", s.endpoint, e)
+  );
+  await Promise.all([spans, flushMetrics()]);
 }
 
 /**
@@ -291,8 +316,9 @@ export async function forceFlush(): Promise<void> {
  * ```
  */
 export async function shutdownTracing(): Promise<void> {
+  const metrics = shutdownMetrics();
   const s = state;
-  if (!s) return;
+  if (!s) return await metrics;
   state = undefined;
   warnedSecondInit = false;
   _setProvider(undefined);
@@ -304,6 +330,7 @@ export async function shutdownTracing(): Promise<void> {
   } finally {
     s.unregister();
   }
+  await metrics;
 }
 
 /**

@@ -4,14 +4,13 @@
  *
  * @module
  */
-import type { HrTime } from "@opentelemetry/api";
 import { INVALID_SPAN_CONTEXT, KIND, STATUS_ERROR } from "../core/api.ts";
 import type { Attributes, Context, SpanContext } from "../core/types.ts";
 import { semconvMode, SpanAttributes as A } from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
 import { ERROR_TYPE } from "../core/keys.ts";
-import { describe } from "../core/validate.ts";
+import { describe, expectObject, expectString } from "../core/validate.ts";
 import { extractTraceContext, type HeadersLike } from "../core/headers.ts";
 import { sanitizeAttributes } from "../core/sanitize.ts";
 import {
@@ -20,41 +19,14 @@ import {
   ttftAttributes,
 } from "../genai/attributes.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
+import { measurementSink } from "../core/measure.ts";
 import {
-  compareHrTime,
-  nowHrTime,
-  type TimeInput,
-  toHrTime,
-} from "../core/time.ts";
+  latencies,
+  readTimings,
+  type RequestTimings,
+} from "./request_timings.ts";
 
-/**
- * The moments of one request's life, all on ONE clock (epoch milliseconds,
- * `Date`, or epoch nanoseconds as `bigint`). Only `arrival` is required; a
- * missing moment omits the attributes that need it.
- *
- * @example
- * ```ts
- * import { recordRequestSpan, type RequestTimings } from "@llmtrace/otel";
- *
- * const t0 = Date.now();
- * const timings: RequestTimings = { arrival: t0, scheduled: t0 + 2, firstToken: t0 + 30 };
- * recordRequestSpan({ requestId: "cmpl-1", timings });
- * ```
- */
-export interface RequestTimings {
-  /** The request arrived (the span starts here). */
-  arrival: TimeInput;
-  /** It entered the scheduler's queue. */
-  queued?: TimeInput;
-  /** It was first scheduled (preemptions do not move this). */
-  scheduled?: TimeInput;
-  /** The first output token was produced. */
-  firstToken?: TimeInput;
-  /** The last output token was produced. */
-  lastToken?: TimeInput;
-  /** The request finished (the span ends here; now when omitted). */
-  finished?: TimeInput;
-}
+export type { RequestTimings } from "./request_timings.ts";
 
 /**
  * Arguments of {@link recordRequestSpan}.
@@ -112,12 +84,10 @@ export interface RequestSpanOptions {
   request?: Request;
   /** Trace headers that travelled with the request (vLLM's `trace_headers`). */
   traceHeaders?: HeadersLike;
+  /** `gen_ai.provider.name`, e.g. `"vllm"`, for the span and the metrics. */
+  providerName?: string;
   /** More attributes. */
   attributes?: Attributes;
-}
-
-function seconds(a: HrTime, b: HrTime): number {
-  return (b[0] - a[0]) + (b[1] - a[1]) / 1e9;
 }
 
 function count(name: string, v: unknown): number | undefined {
@@ -180,47 +150,11 @@ function count(name: string, v: unknown): number | undefined {
  * ```
  */
 export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `recordRequestSpan(options): options must be an object, got ${
-        describe(options)
-      }`,
-    );
-  }
+  expectObject(options, "recordRequestSpan(options): options");
   const { requestId, timings } = options;
-  if (typeof requestId !== "string" || requestId === "") {
-    throw new TypeError(
-      `options.requestId must be a non-empty string, got ${
-        describe(requestId)
-      }`,
-    );
-  }
-  if (timings === null || typeof timings !== "object") {
-    throw new TypeError(
-      `options.timings must be an object with at least 'arrival', got ${
-        describe(timings)
-      }`,
-    );
-  }
-  const t = (k: keyof RequestTimings) =>
-    timings[k] === undefined
-      ? undefined
-      : toHrTime(timings[k], `options.timings.${k}`);
-  const arrival = t("arrival");
-  if (!arrival) {
-    throw new TypeError("options.timings.arrival is required");
-  }
-  const queued = t("queued");
-  const scheduled = t("scheduled");
-  const firstToken = t("firstToken");
-  const lastToken = t("lastToken");
-  const finished = t("finished") ?? nowHrTime();
-  if (compareHrTime(finished, arrival) < 0) {
-    throw new RangeError(
-      `options.timings.finished (${describe(timings.finished)}) is before ` +
-        `options.timings.arrival (${describe(timings.arrival)})`,
-    );
-  }
+  expectString(requestId, "options.requestId", true);
+  const moments = readTimings(timings);
+  const lat = latencies(moments);
   const prompt = count("options.promptTokens", options.promptTokens);
   const completion = count(
     "options.completionTokens",
@@ -230,27 +164,21 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
   const mode = semconvMode();
   const dual = mode === "dual";
 
+  const operation = options.operation ?? "chat";
   const attrs: Attributes = {
-    [A.GEN_AI_OPERATION_NAME]: options.operation ?? "chat",
-    [A.GEN_AI_LATENCY_E2E]: seconds(arrival, finished),
+    [A.GEN_AI_OPERATION_NAME]: operation,
+    [A.GEN_AI_LATENCY_E2E]: lat.e2e,
   };
   if (dual) attrs[A.GEN_AI_REQUEST_ID] = requestId;
-  const latency = (
-    key: string,
-    from: HrTime | undefined,
-    to: HrTime | undefined,
-  ) => {
-    if (!from || !to) return;
-    const s = seconds(from, to);
-    if (s >= 0) attrs[key] = s;
+  const latency = (key: string, s: number | undefined) => {
+    if (s !== undefined) attrs[key] = s;
   };
-  latency(A.GEN_AI_LATENCY_TIME_IN_QUEUE, queued, scheduled);
-  latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_PREFILL, scheduled, firstToken);
-  latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_DECODE, firstToken, lastToken);
-  latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_INFERENCE, scheduled, lastToken);
-  if (firstToken) {
-    const ttft = seconds(arrival, firstToken);
-    if (ttft >= 0) Object.assign(attrs, ttftAttributes(ttft, mode));
+  latency(A.GEN_AI_LATENCY_TIME_IN_QUEUE, lat.queue);
+  latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_PREFILL, lat.prefill);
+  latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_DECODE, lat.decode);
+  latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_INFERENCE, lat.inference);
+  if (lat.ttft !== undefined) {
+    Object.assign(attrs, ttftAttributes(lat.ttft, mode));
   }
   setUsage(attrs, {
     inputTokens: prompt,
@@ -277,8 +205,41 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
     : undefined;
   if (options.aborted) finish = ["abort"];
   if (finish?.length) attrs[A.GEN_AI_RESPONSE_FINISH_REASONS] = finish;
+  if (options.providerName) {
+    attrs[A.GEN_AI_PROVIDER_NAME] = options.providerName;
+  }
   Object.assign(attrs, sanitizeAttributes(options.attributes));
 
+  const errorType = options.error !== undefined
+    ? options.error instanceof Error ? options.error.name || "Error" : "_OTHER"
+    : options.aborted
+    ? "aborted"
+    : undefined;
+  const sink = measurementSink;
+  if (sink) {
+    sink({
+      kind: "engine",
+      durationS: lat.e2e,
+      ttftS: lat.ttft,
+      tpotS: completion !== undefined && completion > 1 &&
+          lat.decode !== undefined
+        ? lat.decode / (completion - 1)
+        : undefined,
+      queueS: lat.queue,
+      prefillS: lat.prefill,
+      decodeS: lat.decode,
+      inferenceS: lat.inference,
+      inputTokens: prompt,
+      outputTokens: completion,
+      cacheReadInputTokens: cached,
+      operation,
+      provider: options.providerName,
+      requestModel: options.model,
+      responseModel: options.responseModel,
+      errorType,
+      requestKey: options.request,
+    });
+  }
   if (!_tracingActive()) return INVALID_SPAN_CONTEXT;
   const parent = options.context ??
     (options.request ? contextOf(options.request) : undefined) ??
@@ -288,7 +249,7 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
     _smartContext();
   const span = _tracer().startSpan("llm_request", {
     kind: KIND.SERVER,
-    startTime: arrival,
+    startTime: moments.arrival,
     attributes: attrs,
   }, parent);
   if (options.error !== undefined) {
@@ -300,6 +261,6 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
       message: "the request was aborted",
     });
   }
-  span.end(finished);
+  span.end(moments.finished);
   return span.spanContext();
 }

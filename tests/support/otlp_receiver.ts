@@ -154,7 +154,8 @@ export interface OtlpReceiver {
 const rep = (type: string, id: number) => ({ rule: "repeated", type, id });
 const one = (type: string, id: number) => ({ type, id });
 
-const SCHEMA = {
+/** The hand-declared OTLP messages (shared with `otlp_metrics.ts`). */
+export const SCHEMA = {
   nested: {
     otlp: {
       nested: {
@@ -308,7 +309,8 @@ const EMPTY_RESPONSE: Uint8Array = ResponseType.encode(ResponseType.create({}))
 
 // Shapes of the decoded protobufjs messages (only what we read).
 type LongLike = { low: number; high: number; unsigned?: boolean };
-type Int64 = number | string | LongLike;
+/** An int64 as protobufjs decodes it. */
+export type Int64 = number | string | LongLike;
 interface PbAnyValue {
   stringValue?: string;
   boolValue?: boolean;
@@ -318,7 +320,8 @@ interface PbAnyValue {
   kvlistValue?: { values?: PbKeyValue[] };
   bytesValue?: Uint8Array;
 }
-interface PbKeyValue {
+/** A decoded `KeyValue`. */
+export interface PbKeyValue {
   key?: string;
   value?: PbAnyValue;
 }
@@ -355,7 +358,8 @@ interface PbRequest {
 const has = (o: object, k: string) =>
   Object.prototype.hasOwnProperty.call(o, k);
 
-function toBigInt(v: Int64 | undefined, signed: boolean): bigint {
+/** An int64/fixed64 as a bigint. */
+export function toBigInt(v: Int64 | undefined, signed: boolean): bigint {
   if (v === undefined || v === null) return 0n;
   if (typeof v === "number") return BigInt(v);
   if (typeof v === "string") return BigInt(v);
@@ -397,7 +401,8 @@ function decodeAny(v: PbAnyValue | undefined): TypedAttr {
   return { type: "empty", value: null };
 }
 
-function decodeAttrs(kvs: PbKeyValue[] | undefined): {
+/** Decoded `KeyValue`s as values and their wire types. */
+export function decodeAttrs(kvs: PbKeyValue[] | undefined): {
   values: Record<string, AttrValue>;
   types: Record<string, TypedAttr["type"]>;
 } {
@@ -534,8 +539,10 @@ export function spanTree(spans: ReceivedSpan[]): string {
 // Server
 // ---------------------------------------------------------------------------
 
-type Handler = (req: Request) => Promise<Response>;
-interface RunningServer {
+/** A fetch-style handler. */
+export type Handler = (req: Request) => Promise<Response>;
+/** A server started by {@link serve}. */
+export interface RunningServer {
   port: number;
   stop(): Promise<void>;
 }
@@ -558,7 +565,8 @@ interface BunLike {
   }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
 }
 
-async function serve(handler: Handler): Promise<RunningServer> {
+/** Serves `handler` on 127.0.0.1, a random port (Deno, Bun, else node:http). */
+export async function serve(handler: Handler): Promise<RunningServer> {
   const g = globalThis as unknown as { Deno?: DenoLike; Bun?: BunLike };
   if (g.Bun) {
     const server = g.Bun.serve({
@@ -670,7 +678,8 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function readBody(req: Request): Promise<Uint8Array> {
+/** The request body, gzip/deflate decoded. */
+export async function readBody(req: Request): Promise<Uint8Array> {
   const encoding = (req.headers.get("content-encoding") ?? "").toLowerCase()
     .trim();
   if (encoding === "gzip" || encoding === "deflate") {

@@ -1,0 +1,143 @@
+/**
+ * The measurement slot the request paths report into: `traceHandler`,
+ * `tracedFetch` and `recordRequestSpan` call {@link measurementSink} once per
+ * request when it is set. Nothing here imports the SDK; with metrics off the
+ * sink is `undefined` and a call site pays one `undefined` check.
+ *
+ * @module
+ */
+
+/**
+ * What one request measured, in seconds and tokens, with the attributes the
+ * GenAI metric conventions put on every data point.
+ *
+ * @example
+ * ```ts
+ * import type { GenAIMeasurement } from "./measure.ts";
+ *
+ * const m: GenAIMeasurement = {
+ *   kind: "engine",
+ *   durationS: 0.111,
+ *   ttftS: 0.029,
+ *   queueS: 0.001,
+ *   prefillS: 0.027,
+ *   decodeS: 0.082,
+ *   inputTokens: 13,
+ *   outputTokens: 12,
+ *   operation: "chat",
+ *   requestModel: "llmtrace/demo-7b",
+ * };
+ * console.log(m.kind);
+ * ```
+ */
+export interface GenAIMeasurement {
+  /** Who measured: `traceHandler` (server), `tracedFetch` (client), `recordRequestSpan` (engine). */
+  kind: "server" | "client" | "engine";
+  /** server: request duration (to the last byte); client: operation duration; engine: end to end. */
+  durationS: number;
+  /** Time to the first token (server, engine) or the first chunk (client). Streamed responses only, except engine. */
+  ttftS?: number;
+  /**
+   * Time per output token after the first. When omitted it is derived as
+   * `(durationS − ttftS) / (outputTokens − 1)`, only when `outputTokens > 1`.
+   */
+  tpotS?: number;
+  /** engine only: time waiting in the queue. */
+  queueS?: number;
+  /** engine only: prefill time. */
+  prefillS?: number;
+  /** engine only: decode time. */
+  decodeS?: number;
+  /** engine only: time running (prefill + decode). */
+  inferenceS?: number;
+  /** Input (prompt) tokens, as the provider counted them. */
+  inputTokens?: number;
+  /** Output (completion) tokens. */
+  outputTokens?: number;
+  /** Input tokens served from a cache (a subset of `inputTokens`). */
+  cacheReadInputTokens?: number;
+  /** `gen_ai.operation.name`, e.g. `"chat"`, `"text_completion"`, `"embeddings"`. */
+  operation: string;
+  /** `gen_ai.provider.name`; the metrics' default provider when omitted. */
+  provider?: string;
+  /** `gen_ai.request.model`. */
+  requestModel?: string;
+  /** `gen_ai.response.model`. */
+  responseModel?: string;
+  /** `server.address`: the GenAI server (client: the upstream; server/engine: this server). */
+  serverAddress?: string;
+  /** `server.port`; recorded only together with `serverAddress`. */
+  serverPort?: number;
+  /** `error.type` when the request failed (an error name, an HTTP status, `"_OTHER"`). */
+  errorType?: string;
+  /**
+   * The incoming `Request` (or any object standing for the request) that
+   * `traceHandler` and `recordRequestSpan` both see: lets the metrics count
+   * one request once in the `gen_ai.server.*` instruments when both report it.
+   */
+  requestKey?: object;
+}
+
+/**
+ * The function the request paths call with each finished request's
+ * measurement, or `undefined` while metrics are off. Read it at the call site:
+ * `if (measurementSink) measurementSink({...})`. Set by the metrics module
+ * through {@link setMeasurementSink}. A sink never throws.
+ *
+ * @example
+ * ```ts
+ * import { measurementSink } from "./measure.ts";
+ *
+ * const started = performance.now();
+ * // ... the request runs ...
+ * if (measurementSink) {
+ *   measurementSink({
+ *     kind: "client",
+ *     durationS: (performance.now() - started) / 1000,
+ *     operation: "chat",
+ *   });
+ * }
+ * ```
+ */
+export let measurementSink: ((m: GenAIMeasurement) => void) | undefined;
+
+/**
+ * Installs (or, with `undefined`, removes) the measurement sink.
+ *
+ * @param fn The sink, or `undefined` to turn measuring off.
+ *
+ * @example
+ * ```ts
+ * import { type GenAIMeasurement, setMeasurementSink } from "./measure.ts";
+ *
+ * const seen: GenAIMeasurement[] = [];
+ * setMeasurementSink((m) => seen.push(m));
+ * setMeasurementSink(undefined);
+ * ```
+ */
+export function setMeasurementSink(
+  fn: ((m: GenAIMeasurement) => void) | undefined,
+): void {
+  measurementSink = fn;
+}
+
+let flushHook: (() => Promise<void>) | undefined;
+
+/**
+ * Installs (or removes) how recorded measurements are exported now (the
+ * metrics pipeline's flush). @internal
+ */
+export function setMeasurementFlush(
+  fn: (() => Promise<void>) | undefined,
+): void {
+  flushHook = fn;
+}
+
+/**
+ * Exports the measurements recorded so far, for the request paths that must
+ * flush themselves (workerd's `waitUntil`). Never rejects; a no-op while
+ * metrics are off. @internal
+ */
+export function flushMeasurements(): Promise<void> {
+  return flushHook ? flushHook().catch(() => {}) : Promise.resolve();
+}

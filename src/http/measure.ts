@@ -1,0 +1,67 @@
+/**
+ * One request's GenAI measurement, from what its span saw, handed to the
+ * metrics sink (`core/measure.ts`) when the span ends. With metrics off this
+ * is one `undefined` check.
+ *
+ * @module
+ */
+import { type GenAIMeasurement, measurementSink } from "../core/measure.ts";
+import type { GenAIResponseInfo } from "../genai/openai_response.ts";
+
+/** How a followed response ended. */
+export interface Outcome {
+  /** `performance.now()` when the body ended (or the span, for no body). */
+  endedAt: number;
+  /** Seconds from the request's start to the first content (streams). */
+  ttftS?: number;
+  /** What the response said (usage, model). */
+  info?: GenAIResponseInfo;
+  /** Why the body did not end normally (`cancelled`, an error's name). */
+  errorType?: string;
+}
+
+/** What a request path knows of its request before it ends. */
+export interface MeasureBase {
+  kind: "server" | "client";
+  operation: string;
+  provider?: string;
+  serverAddress?: string;
+  serverPort?: number;
+  /** The served request (server), for counting a request once. */
+  requestKey?: object;
+}
+
+/**
+ * Reports the measurement of a request that started at `startedAt`
+ * (`performance.now()`), if metrics are on.
+ *
+ * @param base What was known at the start.
+ * @param startedAt When the request started.
+ * @param outcome How its response ended (none when there was no response).
+ * @param requestModel The requested model, once the body was read.
+ * @param errorType The error seen outside the body (a status, a thrown
+ * error's name); the body's own error wins.
+ */
+export function reportMeasurement(
+  base: MeasureBase,
+  startedAt: number,
+  outcome: Outcome | undefined,
+  requestModel: string | undefined,
+  errorType: string | undefined,
+): void {
+  const sink = measurementSink;
+  if (!sink) return;
+  const info = outcome?.info;
+  const m: GenAIMeasurement = {
+    ...base,
+    durationS: ((outcome?.endedAt ?? performance.now()) - startedAt) / 1000,
+    ttftS: outcome?.ttftS,
+    inputTokens: info?.inputTokens,
+    outputTokens: info?.outputTokens,
+    cacheReadInputTokens: info?.cachedInputTokens,
+    requestModel,
+    responseModel: info?.model,
+    errorType: outcome?.errorType ?? errorType,
+  };
+  sink(m);
+}

@@ -1,0 +1,30 @@
+/**
+ * The pull-based reader behind `metricsHandler()`: collects on demand (one
+ * scrape, one collection), cumulative like Prometheus expects. Loaded only
+ * through `sdk.ts`.
+ *
+ * @module
+ */
+import { MetricReader } from "@opentelemetry/sdk-metrics";
+
+/**
+ * A `MetricReader` that exports nothing by itself; `collect()` is called per
+ * scrape.
+ *
+ * @example
+ * ```ts
+ * import { MeterProvider } from "@opentelemetry/sdk-metrics";
+ * import { PullMetricReader } from "./pull_reader.ts";
+ *
+ * const reader = new PullMetricReader();
+ * new MeterProvider({ readers: [reader] }).getMeter("m").createCounter("c").add(1);
+ * const { resourceMetrics } = await reader.collect();
+ * console.log(resourceMetrics.scopeMetrics.length); // 1
+ * ```
+ */
+export class PullMetricReader extends MetricReader {
+  /** Nothing is buffered: a scrape collects. */
+  protected override async onForceFlush(): Promise<void> {}
+  /** Nothing to release. */
+  protected override async onShutdown(): Promise<void> {}
+}
