@@ -42,6 +42,8 @@ export const LLMTRACE_RESPONSE_CHUNKS = "llmtrace.response.chunks";
 
 /** Resource: `service.name`. */
 export const SERVICE_NAME = "service.name";
+/** Resource: `service.instance.id`. */
+export const SERVICE_INSTANCE_ID = "service.instance.id";
 /** Resource: `process.pid`. */
 export const PROCESS_PID = "process.pid";
 /** Resource: `process.runtime.name`. */

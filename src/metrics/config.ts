@@ -7,12 +7,37 @@
  */
 import { runtime } from "../runtime/detect.ts";
 import { describe } from "../core/validate.ts";
-import { parseHeaderList } from "../sdk/config.ts";
+import {
+  DEFAULT_METRICS_ENDPOINT,
+  envValue as env,
+  positiveMillis as millis,
+  resolveEndpoint,
+  resolveOtlpConfig,
+} from "../sdk/config.ts";
 
-/** The default OTLP/HTTP metrics endpoint of a local collector. */
-export const DEFAULT_METRICS_ENDPOINT = "http://localhost:4318/v1/metrics";
+export { DEFAULT_METRICS_ENDPOINT } from "../sdk/config.ts";
 
-const PROTOCOL = "http/protobuf";
+/**
+ * Resolves the metrics endpoint: the explicit argument; else
+ * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as is; else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` plus `/v1/metrics`; else
+ * {@link DEFAULT_METRICS_ENDPOINT}.
+ *
+ * @param explicit The endpoint given by the caller.
+ * @returns The URL.
+ * @throws {Error} naming the value when it is not an absolute http(s) URL.
+ *
+ * @example
+ * ```ts
+ * import { resolveMetricsEndpoint } from "./config.ts";
+ *
+ * console.log(resolveMetricsEndpoint("http://127.0.0.1:4318/v1/metrics"));
+ * ```
+ */
+export function resolveMetricsEndpoint(explicit?: string): string {
+  return resolveEndpoint("metrics", explicit);
+}
+
 /** The longest delay timers accept (2^31 − 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
 
@@ -78,11 +103,6 @@ export interface MetricsConfigInput {
   exportIntervalMillis?: number;
 }
 
-function env(name: string): string | undefined {
-  const v = runtime().getEnv(name);
-  return v === undefined || v.trim() === "" ? undefined : v.trim();
-}
-
 function exporters(): { otlp: boolean; prometheus: boolean } {
   const raw = env("OTEL_METRICS_EXPORTER");
   if (raw === undefined) return { otlp: true, prometheus: false };
@@ -103,103 +123,6 @@ function exporters(): { otlp: boolean; prometheus: boolean } {
     otlp: names.includes("otlp"),
     prometheus: names.includes("prometheus"),
   };
-}
-
-function checkProtocol(): void {
-  for (
-    const name of [
-      "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-      "OTEL_EXPORTER_OTLP_PROTOCOL",
-    ]
-  ) {
-    const value = env(name);
-    if (value === undefined) continue;
-    if (value === PROTOCOL) return;
-    throw new Error(
-      `Unsupported OTLP protocol '${value}' in ${name}: llmtrace exports ` +
-        `metrics with '${PROTOCOL}' only (sent with fetch, so it runs on every ` +
-        `runtime). Set ${name}=${PROTOCOL}` +
-        (value === "grpc"
-          ? ` and point the endpoint at the collector's OTLP/HTTP port (4318), not its gRPC port (4317).`
-          : ` or unset it.`),
-    );
-  }
-}
-
-function validateUrl(value: string, source: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(
-      `Invalid OTLP metrics endpoint '${value}' (from ${source}): expected an ` +
-        `absolute http(s) URL such as '${DEFAULT_METRICS_ENDPOINT}'.`,
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(
-      `Invalid OTLP metrics endpoint '${value}' (from ${source}): the scheme ` +
-        `'${url.protocol}' is not supported; expected http: or https: ` +
-        `(OTLP/HTTP, usually port 4318, path /v1/metrics).`,
-    );
-  }
-  return url.href;
-}
-
-/**
- * Resolves the metrics endpoint: the explicit argument; else
- * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as is; else
- * `OTEL_EXPORTER_OTLP_ENDPOINT` plus `/v1/metrics`; else
- * {@link DEFAULT_METRICS_ENDPOINT}.
- *
- * @param explicit The endpoint given by the caller.
- * @returns The URL.
- * @throws {Error} naming the value when it is not an absolute http(s) URL.
- *
- * @example
- * ```ts
- * import { resolveMetricsEndpoint } from "./config.ts";
- *
- * console.log(resolveMetricsEndpoint("http://127.0.0.1:4318/v1/metrics"));
- * ```
- */
-export function resolveMetricsEndpoint(explicit?: string): string {
-  if (explicit !== undefined) {
-    if (typeof explicit !== "string" || explicit.trim() === "") {
-      throw new TypeError(
-        `the metrics endpoint must be a non-empty URL string, got ${
-          describe(explicit)
-        }`,
-      );
-    }
-    return validateUrl(explicit.trim(), "the endpoint option");
-  }
-  const specific = env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
-  if (specific) {
-    return validateUrl(specific, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
-  }
-  const base = env("OTEL_EXPORTER_OTLP_ENDPOINT");
-  if (base) {
-    const joined = base.endsWith("/")
-      ? `${base}v1/metrics`
-      : `${base}/v1/metrics`;
-    return validateUrl(joined, "OTEL_EXPORTER_OTLP_ENDPOINT");
-  }
-  return DEFAULT_METRICS_ENDPOINT;
-}
-
-/** A positive number of milliseconds from `name`, else `undefined` (warned). */
-function millis(name: string): number | undefined {
-  const raw = env(name);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    console.warn(
-      `llmtrace: ignoring ${name}='${raw}': expected a positive number of milliseconds`,
-    );
-    return undefined;
-  }
-  return n;
 }
 
 function temporality(): TemporalityPreference {
@@ -235,11 +158,10 @@ export function resolveMetricsConfig(
   input: MetricsConfigInput = {},
 ): MetricsConfig {
   const { otlp, prometheus } = exporters();
-  if (otlp) checkProtocol();
   // The endpoint only matters (and is only checked) when pushing.
-  const url = otlp
-    ? resolveMetricsEndpoint(input.endpoint)
-    : DEFAULT_METRICS_ENDPOINT;
+  const otlpConfig = otlp
+    ? resolveOtlpConfig("metrics", input.endpoint)
+    : undefined;
   // workerd allows no I/O from a timer outside a request: there, exports go
   // through ctx.waitUntil(flushMetrics()) and the timer practically never fires.
   let intervalMillis = millis("OTEL_METRIC_EXPORT_INTERVAL") ??
@@ -264,13 +186,9 @@ export function resolveMetricsConfig(
   return {
     otlp,
     prometheus,
-    url,
-    headers: {
-      ...parseHeaderList(env("OTEL_EXPORTER_OTLP_HEADERS")),
-      ...parseHeaderList(env("OTEL_EXPORTER_OTLP_METRICS_HEADERS")),
-    },
-    timeoutMillis: millis("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT") ??
-      millis("OTEL_EXPORTER_OTLP_TIMEOUT") ?? 10_000,
+    url: otlpConfig?.url ?? DEFAULT_METRICS_ENDPOINT,
+    headers: otlpConfig?.headers ?? {},
+    timeoutMillis: otlpConfig?.timeoutMillis ?? 10_000,
     intervalMillis,
     exportTimeoutMillis,
     temporality: temporality(),

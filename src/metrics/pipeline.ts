@@ -18,7 +18,8 @@ export type MetricsSdk = typeof import("./sdk.ts");
 export type Recording = typeof import("./recording.ts");
 export type Provider = InstanceType<MetricsSdk["MeterProvider"]>;
 export type PullReader = InstanceType<MetricsSdk["PullMetricReader"]>;
-export type Resource = ReturnType<MetricsSdk["defaultResource"]>;
+import type { Resource } from "../sdk/resource.ts";
+export type { Resource };
 
 /** llmtrace's instrumentation scope (the one the spans use). */
 export const SCOPE = LLMTRACE_SCOPE;
@@ -94,27 +95,4 @@ export function build(s: State, withPull: boolean): void {
     s.retiring.add(p);
     p.finally(() => s.retiring.delete(p));
   }
-}
-
-/** The metrics resource: service, a fresh `service.instance.id`, runtime, `OTEL_RESOURCE_ATTRIBUTES`. */
-export function resourceOf(
-  sdk: MetricsSdk,
-  options: { serviceName?: string; resourceAttributes?: Attributes },
-): Resource {
-  const rt = runtime();
-  const base: Attributes = {
-    "service.name": options.serviceName ?? "llmtrace",
-    // One writer per cumulative stream: each process (or isolate) its own.
-    "service.instance.id": crypto.randomUUID(),
-    "process.runtime.name": rt.name,
-  };
-  if (rt.version) base["process.runtime.version"] = rt.version;
-  const pid = rt.pid();
-  if (pid !== undefined) base["process.pid"] = pid;
-  return rt.withSafeProcessEnv(() =>
-    sdk.defaultResource()
-      .merge(sdk.resourceFromAttributes(base))
-      .merge(sdk.detectResources({ detectors: [sdk.envDetector] }))
-      .merge(sdk.resourceFromAttributes(options.resourceAttributes ?? {}))
-  );
 }

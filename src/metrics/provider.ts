@@ -10,6 +10,7 @@ import type { Attributes } from "../core/types.ts";
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { setMeasurementFlush, setMeasurementSink } from "../core/measure.ts";
 import { loadOtelApi } from "../core/api.ts";
+import { buildResource } from "../sdk/resource.ts";
 import { semconvMode } from "../core/attributes.ts";
 import { describe } from "../core/validate.ts";
 import { nativeTelemetry, runtime } from "../runtime/detect.ts";
@@ -18,7 +19,6 @@ import {
   build,
   install,
   type MetricsSdk,
-  resourceOf,
   SCOPE,
   type State,
   warn,
@@ -113,7 +113,11 @@ async function start(options: StartMetricsOptions): Promise<void> {
   // The request paths rely on the API being loaded whenever a sink is set.
   await loadOtelApi();
   s.sdk = sdk;
-  s.resource = resourceOf(sdk, options);
+  s.resource = buildResource(
+    sdk,
+    options.serviceName ?? "llmtrace",
+    options.resourceAttributes,
+  );
   build(s, options.prometheus === true || config.prometheus || pullRequested);
   if (options.flushOnExit !== false) {
     s.removeExitHook = runtime().onExit(() => shutdownMetrics());

@@ -11,12 +11,7 @@ export {
   MetricReader,
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
-export {
-  defaultResource,
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from "@opentelemetry/resources";
+export * from "../sdk/resources.ts";
 export { OtlpFetchMetricExporter } from "./otlp_exporter.ts";
 export { PullMetricReader } from "./pull_reader.ts";
 export { PROMETHEUS_CONTENT_TYPE, serializePrometheus } from "./prometheus.ts";

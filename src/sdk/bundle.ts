@@ -9,12 +9,7 @@ export {
   StackContextManager,
   WebTracerProvider,
 } from "@opentelemetry/sdk-trace-web";
-export {
-  defaultResource,
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from "@opentelemetry/resources";
+export * from "./resources.ts";
 export {
   CompositePropagator,
   W3CBaggagePropagator,

@@ -13,18 +13,11 @@ import type {
   SpanProcessor,
 } from "../core/types.ts";
 import type { OtelApi } from "../core/api.ts";
-import {
-  PROCESS_PID,
-  PROCESS_RUNTIME_NAME,
-  PROCESS_RUNTIME_VERSION,
-  SERVICE_NAME,
-  VLLM_INSTRUMENTING_MODULE_NAME,
-  VLLM_PROCESS_ID,
-} from "../core/keys.ts";
 import { runtime } from "../runtime/detect.ts";
 import type { ExporterConfig } from "./config.ts";
 import { consoleDiagLogger, diagLevel } from "./diag.ts";
 import { createSpanExporter } from "./exporter.ts";
+import { buildResource } from "./resource.ts";
 import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import type { SdkModule } from "./load.ts";
 
@@ -52,24 +45,8 @@ export function buildProvider(
   sdk: SdkModule,
   plan: ProviderPlan,
 ): Provider {
-  const rt = runtime();
-  const pid = rt.pid();
-  const base: Attributes = {
-    [SERVICE_NAME]: plan.moduleName,
-    [VLLM_INSTRUMENTING_MODULE_NAME]: plan.moduleName,
-    [PROCESS_RUNTIME_NAME]: rt.name,
-  };
-  if (rt.version) base[PROCESS_RUNTIME_VERSION] = rt.version;
-  if (pid !== undefined) {
-    base[PROCESS_PID] = pid;
-    base[VLLM_PROCESS_ID] = String(pid);
-  }
-  return rt.withSafeProcessEnv(() => {
-    const detected = sdk.detectResources({ detectors: [sdk.envDetector] });
-    const resource = sdk.defaultResource()
-      .merge(sdk.resourceFromAttributes(base))
-      .merge(detected)
-      .merge(sdk.resourceFromAttributes(plan.extraAttributes));
+  const resource = buildResource(sdk, plan.moduleName, plan.extraAttributes);
+  return runtime().withSafeProcessEnv(() => {
     // Ids from crypto.getRandomValues (the SDK's own use Math.random), and
     // W3C level 2's random-trace-id flag on the spans: set on the traces
     // this provider starts, kept (set or unset) from a parent.
