@@ -1,9 +1,9 @@
 /**
  * A growable protobuf byte writer for one-pass encoding: varints, fixed32/64,
- * doubles, strings, raw bytes, and nested
- * messages whose length prefix is reserved up front and fixed up afterwards
- * (moving the body only when the reserved size was wrong), so the output is
- * the canonical encoding with minimal length varints.
+ * doubles, strings, raw bytes, and nested messages whose length prefix is
+ * reserved up front and fixed up afterwards (moving the body only when the
+ * reserved size was wrong), so the output is the canonical encoding with
+ * minimal length varints.
  *
  * @module
  */
@@ -21,6 +21,15 @@ export function varintSize(n: number): number {
     : n < 0x10000000
     ? 4
     : 5;
+}
+
+/** `Number(v)`, or NaN where that throws (symbols, hostile `valueOf`). */
+function toNumber(v: unknown): number {
+  try {
+    return Number(v);
+  } catch {
+    return NaN;
+  }
 }
 
 /** UTF-8 length of a string as `TextEncoder` encodes it (lone surrogates: 3). */
@@ -90,9 +99,12 @@ export class ProtoWriter {
   /**
    * A varint of `trunc(v) mod 2^64` (negative numbers as 10-byte two's
    * complement, non-finite as 0), which is how int64 fields carry numbers.
+   * A non-number is converted first, as the official writer's arithmetic
+   * converts it.
    */
   varint(v: number): void {
     this.need(10);
+    if (typeof v !== "number") v = toNumber(v);
     const b = this.buf;
     let p = this.pos;
     if (v >>> 0 === v) {

@@ -181,6 +181,25 @@ test("never throws on spans the SDK could not have made; readable spans still go
   assert.equal(asOfficial.serializeRequest(null as never).length, 0);
 });
 
+test("wrong types from JS callers are written as the official serializer writes them", () => {
+  const [span] = bigBatch(1, { a: 1 });
+  const odd: Record<string, unknown>[] = [
+    { kind: "1" },
+    { kind: 7.9 },
+    { name: 5 },
+    { status: { code: "2", message: 7 } },
+    { status: { code: 1.5 } },
+    { droppedAttributesCount: "3" },
+    { droppedEventsCount: -1 },
+    { droppedLinksCount: 2 ** 40 },
+  ];
+  for (const over of odd) {
+    const s = { ...span, spanContext: span.spanContext, ...over };
+    const batch = [s as unknown as ReadableSpan];
+    assertSameBytes(asOfficial.serializeRequest(batch), official(batch));
+  }
+});
+
 test("HrTime outside the SDK's range: truncated, negative totals as 0 (where the official wraps)", () => {
   const [span] = bigBatch(1, {});
   const times: [unknown, bigint][] = [
