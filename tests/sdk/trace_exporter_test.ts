@@ -143,3 +143,29 @@ test("a refused connection is retried only if the runtime's TypeError has no cau
       : "Fetch request errored",
   );
 });
+
+test("the writer imports no package as a value, so mod.ts can export it", () => {
+  const dir = new URL("../../src/sdk/", import.meta.url);
+  const todo = ["otlp_writer.ts"];
+  const seen = new Set<string>();
+  while (todo.length && seen.size < 50) {
+    const file = todo.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(new URL(file, dir), "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "");
+    for (
+      const m of text.matchAll(
+        /^(import|export)\s+([^;]*?)\s*from\s*"([^"]+)"/gm,
+      )
+    ) {
+      const typeOnly = m[2].startsWith("type ") ||
+        /^\{[^}]*\}$/.test(m[2]) &&
+          m[2].slice(1, -1).split(",").map((s) => s.trim()).filter(Boolean)
+            .every((n) => n.startsWith("type "));
+      if (m[3].startsWith("./")) todo.push(m[3].slice(2));
+      else assert.ok(typeOnly, `${file} imports ${m[3]} as a value`);
+    }
+  }
+  assert.ok(seen.has("proto_writer.ts") && seen.size >= 6, [...seen].join());
+});
