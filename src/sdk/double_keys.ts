@@ -14,7 +14,8 @@
  *
  * @example
  * ```ts
- * import { DOUBLE_ATTRIBUTE_KEYS, createOtlpSpanWriter } from "@llmtrace/otel";
+ * import { DOUBLE_ATTRIBUTE_KEYS } from "./double_keys.ts";
+ * import { createOtlpSpanWriter } from "./otlp_writer.ts";
  *
  * console.log(DOUBLE_ATTRIBUTE_KEYS.has("gen_ai.request.temperature")); // true
  * const writer = createOtlpSpanWriter({

@@ -35,7 +35,7 @@ export { DOUBLE_ATTRIBUTE_KEYS, type ExportTraceServiceResponse };
  *
  * @example
  * ```ts
- * import { createOtlpSpanWriter, type OtlpSpanWriterOptions } from "@llmtrace/otel";
+ * import { createOtlpSpanWriter, type OtlpSpanWriterOptions } from "./otlp_writer.ts";
  *
  * const options: OtlpSpanWriterOptions = { doubleKeys: new Set() }; // as official
  * const writer = createOtlpSpanWriter(options);
@@ -59,7 +59,7 @@ export interface OtlpSpanWriterOptions {
  *
  * @example
  * ```ts
- * import { createOtlpSpanWriter, type OtlpSpanWriter } from "@llmtrace/otel";
+ * import { createOtlpSpanWriter, type OtlpSpanWriter } from "./otlp_writer.ts";
  *
  * const writer: OtlpSpanWriter = createOtlpSpanWriter();
  * console.log(writer.serializeRequest([]).length); // 0: an empty request
@@ -187,7 +187,7 @@ function writeRequest(w: ProtoWriter, groups: Groups, st: AttributeState) {
  *
  * @example
  * ```ts
- * import { createOtlpSpanWriter } from "@llmtrace/otel";
+ * import { createOtlpSpanWriter } from "./otlp_writer.ts";
  *
  * const writer = createOtlpSpanWriter({ doubleKeys: new Set(["my.ratio"]) });
  * const body: Uint8Array = writer.serializeRequest([]); // ReadableSpan[]

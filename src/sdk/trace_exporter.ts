@@ -67,7 +67,7 @@ const SPAN_METRICS = {
  *
  * @example
  * ```ts
- * import { createTraceExporter } from "./src/sdk/trace_exporter.ts";
+ * import { createTraceExporter } from "./trace_exporter.ts";
  *
  * const exporter = createTraceExporter({ url: "http://127.0.0.1:4318/v1/traces" });
  * await exporter.shutdown();
