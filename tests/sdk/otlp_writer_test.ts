@@ -21,7 +21,11 @@ import {
 import { batchPlan, buildBatch } from "./span_batches.ts";
 import { bigBatch, hostileSpans } from "./span_fixtures.ts";
 
-const RUNS = 150;
+// WRITER_RUNS=5000 for a longer hunt (bounded).
+const RUNS = Math.min(
+  Number(globalThis.process?.env.WRITER_RUNS ?? "") || 150,
+  20000,
+);
 const official = (spans: ReadableSpan[]) =>
   ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array(0);
 // One writer for all runs, so its key and value caches carry across batches.
