@@ -61,7 +61,7 @@ test("arbitrary batches: byte-identical to the official serializer, decoded equa
   assert.ok(spansSeen > RUNS, `only ${spansSeen} spans generated`);
 });
 
-/** `a` with the attributes of `keys` set aside, for comparing the rest. */
+/** The span with every attribute map emptied, to compare all the rest. */
 function withoutAttributes(s: ReceivedSpan): unknown {
   return {
     ...s,

@@ -206,7 +206,7 @@ const scopePlan = fc.record({
   schemaUrl: fc.option(fc.constantFrom("", "https://x/s"), { nil: undefined }),
 });
 
-/** A plan of one batch: 1–3 resources, 1–3 scopes, 0–10 spans. */
+/** A plan of one batch: 3 resources and 3 scopes to draw from, 0–10 spans. */
 export const batchPlan = fc.record({
   resources: fc.array(resourcePlan, { minLength: 3, maxLength: 3 }),
   scopes: fc.array(scopePlan, { minLength: 3, maxLength: 3 }),
