@@ -19,8 +19,13 @@ if (mode === "disabled" || mode === "traced") {
   handler = m.traceHandler(handler);
 } else if (mode === "sdk" || mode === "sdk-full") {
   // Imported only in this mode, so the other modes never load the SDK.
-  const { BatchSpanProcessor, OTLPTraceExporter, WebTracerProvider } =
-    await import("../../src/sdk/bundle.ts");
+  // The official packages only: the SDK as its documentation shows it.
+  const { BatchSpanProcessor, WebTracerProvider } = await import(
+    "@opentelemetry/sdk-trace-web"
+  );
+  const { OTLPTraceExporter } = await import(
+    "@opentelemetry/exporter-trace-otlp-proto/build/src/platform/browser/index.js"
+  );
   // SINK is the full traces URL (http://host:port/v1/traces); initTracer uses
   // an explicit endpoint as is, so both modes post to the same URL.
   const provider = new WebTracerProvider({

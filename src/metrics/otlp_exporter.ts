@@ -11,7 +11,7 @@
  * @module
  */
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
-import { createLegacyOtlpBrowserExportDelegate } from "@opentelemetry/otlp-exporter-base/browser-http";
+import { createFetchDelegate } from "../sdk/otlp_delegate.ts";
 import {
   MetricsExporterMetricsHelper,
   ProtobufMetricsSerializer,
@@ -69,18 +69,12 @@ export class OtlpFetchMetricExporter extends OTLPExporterBase<ResourceMetrics>
 
   /** @param options See {@link OtlpFetchMetricExporterOptions}. */
   constructor(options: OtlpFetchMetricExporterOptions) {
-    super(createLegacyOtlpBrowserExportDelegate(
-      {
-        url: options.url,
-        headers: options.headers,
-        timeoutMillis: options.timeoutMillis,
-      },
+    super(createFetchDelegate<ResourceMetrics>(
+      "metrics",
+      options,
       ProtobufMetricsSerializer,
       "otlp_http_metric_exporter",
       MetricsExporterMetricsHelper,
-      undefined,
-      "v1/metrics",
-      { "Content-Type": "application/x-protobuf" },
     ));
     this.#temporality = options.temporality ?? "cumulative";
     this.#url = options.url;

@@ -6,7 +6,6 @@
  * @module
  */
 import type { Meter } from "@opentelemetry/api";
-import type { Attributes } from "../core/types.ts";
 import { setMeasurementSink } from "../core/measure.ts";
 import type { SemconvMode } from "../core/attributes.ts";
 import { LLMTRACE_SCOPE } from "../core/tracer.ts";

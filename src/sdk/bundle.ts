@@ -15,7 +15,6 @@ export {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from "@opentelemetry/core";
-// The platform-neutral exporter: fetch transport + the SDK's retrying
-// transport and bounded concurrency. The package's default entry picks the
-// node:http transport under Deno, Bun and Node, which edge runtimes lack.
-export { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto/build/src/platform/browser/index.js";
+// OTLP http/protobuf over fetch from the official exporter pieces' public
+// entry points, with llmtrace's one-pass span writer.
+export { createTraceExporter } from "./trace_exporter.ts";

@@ -16,7 +16,7 @@ export function createSpanExporter(
 ): SpanExporter {
   // The SDK reads `process.env` while it is built, which Deno guards.
   return runtime().withSafeProcessEnv(() =>
-    new sdk.OTLPTraceExporter({
+    sdk.createTraceExporter({
       url: config.url,
       headers: config.headers,
       timeoutMillis: config.timeoutMillis,

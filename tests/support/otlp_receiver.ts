@@ -101,6 +101,8 @@ export interface ReceiverOptions {
   respond?: (
     req: { index: number; headers: Headers; bodyBytes: number },
   ) => InjectedResponse | undefined;
+  /** Listen on this port (e.g. a collector coming back up); 0 picks a free one. */
+  port?: number;
 }
 
 /** One HTTP request seen by the receiver, in arrival order. */
@@ -565,13 +567,16 @@ interface BunLike {
   }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
 }
 
-/** Serves `handler` on 127.0.0.1, a random port (Deno, Bun, else node:http). */
-export async function serve(handler: Handler): Promise<RunningServer> {
+/** Serves `handler` on 127.0.0.1, `port` or a random one (Deno, Bun, else node:http). */
+export async function serve(
+  handler: Handler,
+  port = 0,
+): Promise<RunningServer> {
   const g = globalThis as unknown as { Deno?: DenoLike; Bun?: BunLike };
   if (g.Bun) {
     const server = g.Bun.serve({
       hostname: "127.0.0.1",
-      port: 0,
+      port,
       fetch: handler,
     });
     return {
@@ -583,12 +588,12 @@ export async function serve(handler: Handler): Promise<RunningServer> {
   }
   if (g.Deno) {
     const server = g.Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      { hostname: "127.0.0.1", port, onListen: () => {} },
       handler,
     );
     return { port: server.addr.port, stop: () => server.shutdown() };
   }
-  return await serveNode(handler);
+  return await serveNode(handler, port);
 }
 
 // Minimal structural typing of the node:http pieces used by the fallback
@@ -615,7 +620,10 @@ interface NodeHttp {
   createServer(cb: (req: NodeReq, res: NodeRes) => void): NodeServer;
 }
 
-async function serveNode(handler: Handler): Promise<RunningServer> {
+async function serveNode(
+  handler: Handler,
+  port: number,
+): Promise<RunningServer> {
   // Non-literal specifier: only loaded when neither Deno nor Bun is present.
   const specifier = "node:http";
   const http = (await import(specifier)) as NodeHttp;
@@ -652,12 +660,12 @@ async function serveNode(handler: Handler): Promise<RunningServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(port, "127.0.0.1", () => resolve());
   });
   const addr = server.address();
-  const port = typeof addr === "object" && addr ? addr.port : 0;
+  const bound = typeof addr === "object" && addr ? addr.port : 0;
   return {
-    port,
+    port: bound,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();
@@ -803,7 +811,7 @@ export async function startOtlpReceiver(
     return new Response(null, { status, headers: injected?.headers ?? {} });
   };
 
-  const server = await serve(handler);
+  const server = await serve(handler, options.port ?? 0);
   const endpoint = `http://127.0.0.1:${server.port}`;
 
   const waitForSpans: OtlpReceiver["waitForSpans"] = async (
