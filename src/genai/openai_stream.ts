@@ -180,6 +180,17 @@ export class OpenAIStreamReader {
   }
 
   /**
+   * Whether the answer is complete: `data: [DONE]` was seen, or a finish
+   * reason and the usage (the last events of a stream with
+   * `include_usage`). A reader that stops here (the `openai` client cancels
+   * the body after `[DONE]`) has read the whole answer.
+   */
+  get complete(): boolean {
+    return this.#done ||
+      (this.#finish !== undefined && this.#usage.outputTokens !== undefined);
+  }
+
+  /**
    * A snapshot of what the stream said so far (a new object on each read).
    */
   get info(): StreamInfo {

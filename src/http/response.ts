@@ -214,6 +214,9 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       }, error instanceof Error ? error.name || "Error" : "stream_error");
     },
     onCancel(reason) {
+      // A reader that stops after the terminal event (the openai client
+      // cancels after `data: [DONE]`) has the whole answer: a normal end.
+      if (stream?.complete) return settle(() => {});
       settle((f) => {
         f.span.setAttribute(ERROR_TYPE, "cancelled");
         f.span.setStatus({
