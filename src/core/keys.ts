@@ -22,6 +22,8 @@ export const HTTP_RESPONSE_BODY_SIZE = "http.response.body.size";
 export const HTTP_ROUTE = "http.route";
 /** `url.path`. */
 export const URL_PATH = "url.path";
+/** `url.query` (credential values redacted). */
+export const URL_QUERY = "url.query";
 /** `url.scheme`. */
 export const URL_SCHEME = "url.scheme";
 /** `url.full` (client spans). */

@@ -98,3 +98,66 @@ function slow(url: string): UrlParts {
     };
   }
 }
+
+/**
+ * Query parameters whose values are credentials or signatures: the HTTP
+ * semantic conventions' list (`AWSAccessKeyId`, `Signature`, `sig`,
+ * `X-Goog-Signature`) and the usual names of keys and tokens. Compared
+ * case-insensitively, `-` and `_` alike.
+ */
+const CREDENTIAL_PARAMS = new Set([
+  "awsaccesskeyid",
+  "signature",
+  "sig",
+  "x-goog-signature",
+  "x-goog-credential",
+  "x-amz-signature",
+  "x-amz-credential",
+  "x-amz-security-token",
+  "api-key",
+  "apikey",
+  "key",
+  "token",
+  "access-token",
+  "refresh-token",
+  "id-token",
+  "auth",
+  "authorization",
+  "password",
+  "passwd",
+  "secret",
+  "client-secret",
+  "session",
+  "sessionid",
+  "code",
+]);
+
+/**
+ * A query string (without `?`) with the values of credential-looking
+ * parameters replaced by `REDACTED`, as the HTTP semantic conventions ask of
+ * `url.query`; everything else is kept as sent (still percent-encoded).
+ *
+ * @param query The raw query.
+ * @returns The query to record.
+ */
+export function redactQuery(query: string): string {
+  if (query === "") return query;
+  let changed = false;
+  const parts = query.split("&");
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    let name = part.slice(0, eq);
+    try {
+      name = decodeURIComponent(name.replace(/\+/g, " "));
+    } catch {
+      // a malformed escape: compare the raw name
+    }
+    if (CREDENTIAL_PARAMS.has(name.trim().toLowerCase().replace(/_/g, "-"))) {
+      parts[i] = `${part.slice(0, eq)}=REDACTED`;
+      changed = true;
+    }
+  }
+  return changed ? parts.join("&") : query;
+}

@@ -19,12 +19,13 @@ import {
   SERVER_ADDRESS,
   SERVER_PORT,
   URL_PATH,
+  URL_QUERY,
   URL_SCHEME,
   USER_AGENT_ORIGINAL,
 } from "../core/keys.ts";
 import { contextFromTraceparent } from "../core/propagation.ts";
 import { _tracer } from "../core/tracer.ts";
-import { urlParts } from "../core/url.ts";
+import { redactQuery, urlParts } from "../core/url.ts";
 import {
   type GenAIOperation,
   type GenAIRequestInfo,
@@ -119,6 +120,7 @@ export function startServerSpan(
   attrs[HTTP_REQUEST_METHOD] = known ? method : "_OTHER";
   if (!known) attrs[HTTP_REQUEST_METHOD_ORIGINAL] = method;
   attrs[URL_PATH] = u.path;
+  if (u.query) attrs[URL_QUERY] = redactQuery(u.query);
   attrs[URL_SCHEME] = u.scheme;
   attrs[SERVER_ADDRESS] = u.host;
   if (u.port !== undefined) attrs[SERVER_PORT] = u.port;
@@ -143,10 +145,12 @@ export function startServerSpan(
       requestInfo = readRequestInfo(req, operation, plan.maxBodyBytes);
     }
   }
-  // An unknown method is "HTTP" in the name (OTel HTTP semconv): a client
-  // must not be able to mint span names.
+  // `{method} {route}`, or `{method}` alone without a route, and `HTTP` for
+  // an unknown method (HTTP semantic conventions): a client must not be
+  // able to mint span names, and a path is unbounded cardinality.
+  const name = known ? method : "HTTP";
   const span = (plan.tracer ?? _tracer()).startSpan(
-    `${known ? method : "HTTP"} ${routeValue ?? u.path}`,
+    `${name} ${routeValue ?? u.path}`,
     { kind: KIND.SERVER, attributes: attrs, links, startTime: start },
     parent,
   );
