@@ -30,6 +30,7 @@ import {
   type GenAIRequestInfo,
   operationForPath,
 } from "../genai/openai_request.ts";
+import { providerForHost } from "../genai/provider_name.ts";
 import { runtime } from "../runtime/detect.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
 import { type Outcome, reportMeasurement } from "./measure.ts";
@@ -243,10 +244,13 @@ export async function tracedFetch(
     [URL_FULL]: `${origin}${u.path}`,
   };
   if (u.port !== undefined) attrs[SERVER_PORT] = u.port;
+  // The conventions require the provider on GenAI spans: the caller's name
+  // for it, else what the host makes clear, else the API's ("openai").
+  const provider = operation
+    ? options.providerName || providerForHost(u.host)
+    : options.providerName;
   if (operation) attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
-  if (options.providerName) {
-    attrs[SpanAttributes.GEN_AI_PROVIDER_NAME] = options.providerName;
-  }
+  if (provider) attrs[SpanAttributes.GEN_AI_PROVIDER_NAME] = provider;
   if (options.attempt && options.attempt > 0) {
     attrs[HTTP_REQUEST_RESEND_COUNT] = options.attempt;
   }
@@ -277,7 +281,7 @@ export async function tracedFetch(
       {
         kind: "client",
         operation,
-        provider: options.providerName,
+        provider,
         serverAddress: u.host,
         serverPort: u.port,
       },
