@@ -9,6 +9,7 @@
 import type * as Api from "@opentelemetry/api";
 import type { SpanStatusCode } from "@opentelemetry/api";
 import type { Context, SpanContext, SpanKind } from "./types.ts";
+import { SPAN_KEY } from "./light_context.ts";
 
 /**
  * The `@opentelemetry/api` module, as {@link loadOtelApi} resolves it.
@@ -28,10 +29,9 @@ let loading: Promise<OtelApi> | undefined;
 
 /**
  * Loads `@opentelemetry/api` (once; later calls share the load). llmtrace's
- * own functions load it when they need it; call this when tracing is not set
- * up with `initTracer` but you want contexts from {@link extractTraceContext},
- * {@link getSmartContext} or {@link contextFromEnv}, which return `undefined`
- * until the API is loaded.
+ * own functions load it when they need it (`initTracer`, a wrapper that sees
+ * a provider registered by your own SDK); the context helpers work without
+ * it. Call this to get the very API module llmtrace uses.
  *
  * @returns The API module (the same instance your own imports of
  * `@opentelemetry/api` get).
@@ -76,10 +76,6 @@ export function _foreignProviderRegistered(): boolean {
   ];
   return r?.trace !== undefined;
 }
-
-// The key every copy of the API stores a context's span under (the API uses
-// Symbol.for so that copies interoperate).
-const SPAN_KEY = Symbol.for("OpenTelemetry Context Key SPAN");
 
 /**
  * The span context a Context holds, read through the key all copies of the

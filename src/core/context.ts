@@ -10,6 +10,7 @@ import type { Context } from "./types.ts";
 import { _api } from "./api.ts";
 import { runtime } from "../runtime/detect.ts";
 import { contextFromTraceparent } from "./propagation.ts";
+import { LIGHT_ROOT_CONTEXT } from "./light_context.ts";
 
 /** The span of a served request and its parent; the Context is built on demand. */
 interface Binding {
@@ -77,8 +78,8 @@ export function contextOf(req: Request | object): Context | undefined {
  * Reads `traceparent`/`TRACEPARENT` and `tracestate`/`TRACESTATE` from the
  * environment, as a parent process leaves them (see `traceEnv`).
  *
- * @returns The remote parent context, or `undefined` (also while the
- * OpenTelemetry API is not loaded: see `loadOtelApi`).
+ * @returns The remote parent context, or `undefined` when the environment
+ * holds no valid `traceparent`. Works before `@opentelemetry/api` is loaded.
  *
  * @example
  * ```ts
@@ -100,12 +101,12 @@ export function contextFromEnv(): Context | undefined {
  * (only when a context manager is registered), else the `traceparent` from
  * the environment, else the root context (a new trace).
  *
- * Like vLLM's, which returns `None` when OpenTelemetry is not available, this
- * returns `undefined` while the OpenTelemetry API is not loaded: with tracing
- * off llmtrace never loads it (`initTracer`, `isOtelAvailable` and
- * `loadOtelApi` do).
+ * It always returns a Context, also while `@opentelemetry/api` is not
+ * loaded (with tracing off llmtrace never loads it): then no span can be
+ * active, and the environment's `traceparent` or an empty context is
+ * returned, of the API's shape, which works as a parent once spans start.
  *
- * @returns The context to start a span in, or `undefined` without the API.
+ * @returns The context to start a span in.
  *
  * @example
  * ```ts
@@ -115,8 +116,8 @@ export function contextFromEnv(): Context | undefined {
  * trace.getTracer("worker").startSpan("load", {}, getSmartContext()).end();
  * ```
  */
-export function getSmartContext(): Context | undefined {
-  return _api() ? _smartContext() : undefined;
+export function getSmartContext(): Context {
+  return _api() ? _smartContext() : contextFromEnv() ?? LIGHT_ROOT_CONTEXT;
 }
 
 /** {@link getSmartContext} where the API is known to be loaded. @internal */

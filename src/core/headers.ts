@@ -187,17 +187,16 @@ export function extractTraceHeaders(
  * of {@link parseTraceparent}. Unlike vLLM, which returns a context even for
  * headers without trace context, this returns `undefined` whenever there is
  * no valid `traceparent`, so callers can fall back to {@link getSmartContext}.
- * Like vLLM's without OpenTelemetry, it also returns `undefined` while the
- * OpenTelemetry API is not loaded (`initTracer`, `loadOtelApi`).
+ * It works whether or not `@opentelemetry/api` has been loaded.
  *
  * @param headers The headers in any {@link HeadersLike} shape.
  * @returns The context to start child spans in, or `undefined`.
  *
  * @example
  * ```ts
- * import { extractTraceContext, loadOtelApi } from "@llmtrace/otel";
+ * import { trace } from "@opentelemetry/api";
+ * import { extractTraceContext } from "@llmtrace/otel";
  *
- * const { trace } = await loadOtelApi();
  * const ctx = extractTraceContext({
  *   traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
  * });

@@ -8,6 +8,7 @@
  */
 import type { Context, SpanContext, TraceState } from "./types.ts";
 import { _api } from "./api.ts";
+import { lightContextWith } from "./light_context.ts";
 
 const HEX = /^[0-9a-f]+$/;
 const TRACEPARENT_LEN = 55;
@@ -143,10 +144,11 @@ export function parseTracestate(
 
 /**
  * Builds a Context holding the remote span described by `traceparent` (and
- * `tracestate`), or `undefined` when `traceparent` is absent or invalid, or
- * while the OpenTelemetry API is not loaded (`initTracer`, `loadOtelApi`). An
+ * `tracestate`), or `undefined` when `traceparent` is absent or invalid. An
  * invalid `tracestate` is dropped while a valid `traceparent` is kept, as the
- * specification says.
+ * specification says. Works whether or not `@opentelemetry/api` is loaded:
+ * before it is, the Context is llmtrace's own, of the API's shape, and works
+ * as a parent for any copy of the API and SDK.
  *
  * @param traceparent The `traceparent` value.
  * @param tracestate The `tracestate` value.
@@ -155,9 +157,9 @@ export function parseTracestate(
  *
  * @example
  * ```ts
- * import { contextFromTraceparent, loadOtelApi } from "@llmtrace/otel";
+ * import { trace } from "@opentelemetry/api";
+ * import { contextFromTraceparent } from "@llmtrace/otel";
  *
- * const { trace } = await loadOtelApi();
  * const ctx = contextFromTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
  * console.log(ctx && trace.getSpanContext(ctx)?.spanId); // "b7ad6b7169203331"
  * ```
@@ -167,13 +169,16 @@ export function contextFromTraceparent(
   tracestate?: string | null,
   base?: Context,
 ): Context | undefined {
-  const api = _api();
-  if (!api) return undefined;
   const sc = parseTraceparent(traceparent);
   if (!sc) return undefined;
   const ts = parseTracestate(tracestate);
   if (ts) sc.traceState = ts;
-  return api.trace.setSpanContext(base ?? api.ROOT_CONTEXT, sc);
+  const api = _api();
+  // Without the API loaded (tracing off), a Context of the same shape: it
+  // works as a parent once any copy of the API starts spans.
+  return api
+    ? api.trace.setSpanContext(base ?? api.ROOT_CONTEXT, sc)
+    : lightContextWith(sc, base);
 }
 
 /** The API's rule for a valid span context, without loading the API. */
