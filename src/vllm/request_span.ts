@@ -120,7 +120,8 @@ function count(name: string, v: unknown): number | undefined {
  * reason `abort`); under `traceHandler` the span is a child of the request's
  * server span. Current GenAI names are emitted too (only those, apart from
  * the `gen_ai.latency.*` breakdown that has no current equivalent, under
- * `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`).
+ * `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`, which also
+ * names the span `{operation} {model}` as the GenAI conventions do).
  *
  * @param options See {@link RequestSpanOptions}.
  * @returns The span's context.
@@ -247,7 +248,13 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
       ? extractTraceContext(options.traceHeaders)
       : undefined) ??
     _smartContext();
-  const span = _tracer().startSpan("llm_request", {
+  // vLLM's name; under the latest GenAI conventions `{operation} {model}`,
+  // as they and vLLM's opt-in (PR #47633) name it, when the model is known.
+  const name = mode === "latest" && typeof options.model === "string" &&
+      options.model !== ""
+    ? `${operation} ${options.model}`
+    : "llm_request";
+  const span = _tracer().startSpan(name, {
     kind: KIND.SERVER,
     startTime: moments.arrival,
     attributes: attrs,
