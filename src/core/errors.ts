@@ -7,6 +7,7 @@
 import type { Span } from "@opentelemetry/api";
 import { STATUS_ERROR } from "./api.ts";
 import { ERROR_TYPE } from "./keys.ts";
+import { boundValue } from "./limits.ts";
 
 /** How {@link recordError} describes the failure. */
 export interface RecordErrorOptions {
@@ -36,8 +37,9 @@ export function recordError(
     }
     span.setStatus({
       code: STATUS_ERROR,
-      message: (options.messagePrefix ?? "") +
-        (isError ? err.message : String(err)),
+      message: boundValue(
+        (options.messagePrefix ?? "") + (isError ? err.message : String(err)),
+      ),
     });
     span.setAttribute(
       ERROR_TYPE,

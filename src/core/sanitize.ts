@@ -4,6 +4,7 @@
  * @module
  */
 import type { Attributes, AttributeValue } from "./types.ts";
+import { boundAttributes } from "./limits.ts";
 
 function isPrimitive(v: unknown): v is string | number | boolean {
   return typeof v === "string" || typeof v === "boolean" ||
@@ -14,7 +15,9 @@ function isPrimitive(v: unknown): v is string | number | boolean {
  * Keeps the attribute values OpenTelemetry can carry (strings, numbers,
  * booleans and homogeneous arrays of them); `bigint` becomes a number when
  * safe. Objects, functions, `NaN`, `null` and mixed arrays are dropped: a
- * documented drop, never an error inside a request.
+ * documented drop, never an error inside a request. Strings are cut to the
+ * attribute value length limit (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+ * 4096).
  *
  * @param attrs Candidate attributes.
  * @returns The attributes that can be recorded.
@@ -47,5 +50,5 @@ export function sanitizeAttributes(attrs: unknown): Attributes {
       }
     }
   }
-  return out;
+  return boundAttributes(out);
 }

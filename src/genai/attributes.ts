@@ -7,13 +7,18 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import { type SemconvMode, SpanAttributes as A } from "../core/attributes.ts";
+import {
+  attributeValueLengthLimit,
+  boundAttributes,
+  truncate,
+} from "../core/limits.ts";
 import type { GenAIRequestInfo } from "./openai_request.ts";
 import type { GenAIResponseInfo } from "./openai_response.ts";
 
-const MAX_CONTENT_CHARS = 16_384;
-
-function truncate(s: string): string {
-  return s.length > MAX_CONTENT_CHARS ? s.slice(0, MAX_CONTENT_CHARS) + "…" : s;
+/** Captured content cut to the attribute value length limit, marked with `…`. */
+function content(s: string): string {
+  const max = attributeValueLengthLimit();
+  return s.length > max ? truncate(s, max - 1) + "…" : s;
 }
 
 /** Attributes describing an OpenAI-compatible request. */
@@ -44,16 +49,16 @@ export function requestAttributes(
     out[A.GEN_AI_REQUEST_PRESENCE_PENALTY] = info.presencePenalty;
   }
   if (captureContent) {
-    const content = info.messages ?? info.prompt;
-    if (content !== undefined) {
+    const messages = info.messages ?? info.prompt;
+    if (messages !== undefined) {
       try {
-        out[A.GEN_AI_INPUT_MESSAGES] = truncate(JSON.stringify(content));
+        out[A.GEN_AI_INPUT_MESSAGES] = content(JSON.stringify(messages));
       } catch {
         // content that cannot be serialised is not recorded
       }
     }
   }
-  return out;
+  return boundAttributes(out);
 }
 
 /** Usage, ids and finish reasons of a response (JSON or a summarised stream). */
@@ -73,12 +78,12 @@ export function responseAttributes(
     out[A.GEN_AI_USAGE_NUM_SEQUENCES] = info.choiceCount;
   }
   if (captureContent && info.outputText !== undefined) {
-    out[A.GEN_AI_OUTPUT_MESSAGES] = truncate(JSON.stringify([{
+    out[A.GEN_AI_OUTPUT_MESSAGES] = content(JSON.stringify([{
       role: "assistant",
       parts: [{ type: "text", content: info.outputText }],
     }]));
   }
-  return out;
+  return boundAttributes(out);
 }
 
 /** Time to first token/chunk, in seconds, under the mode's names. */

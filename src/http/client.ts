@@ -21,6 +21,7 @@ import {
 } from "../core/keys.ts";
 import { formatTraceHeaders } from "../core/propagation.ts";
 import { nowHrTime } from "../core/time.ts";
+import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { measurementSink } from "../core/measure.ts";
 import { type UrlParts, urlParts } from "../core/url.ts";
@@ -156,7 +157,9 @@ function spanName(
   info: GenAIRequestInfo | undefined,
   method: string,
 ): string {
-  return operation && info?.model ? `${operation} ${info.model}` : method;
+  return boundName(
+    operation && info?.model ? `${operation} ${info.model}` : method,
+  );
 }
 
 /**
@@ -262,7 +265,7 @@ export async function tracedFetch(
   try {
     span = _tracer().startSpan(spanName(operation, info, method), {
       kind: KIND.CLIENT,
-      attributes: attrs,
+      attributes: boundAttributes(attrs),
       startTime: nowHrTime(),
     }, parent);
   } catch {

@@ -7,6 +7,7 @@
  */
 import { type GenAIMeasurement, measurementSink } from "../core/measure.ts";
 import type { GenAIResponseInfo } from "../genai/openai_response.ts";
+import { boundValue } from "../core/limits.ts";
 
 /** How a followed response ended. */
 export interface Outcome {
@@ -59,8 +60,8 @@ export function reportMeasurement(
     inputTokens: info?.inputTokens,
     outputTokens: info?.outputTokens,
     cacheReadInputTokens: info?.cachedInputTokens,
-    requestModel,
-    responseModel: info?.model,
+    requestModel: requestModel && boundValue(requestModel),
+    responseModel: info?.model && boundValue(info.model),
     errorType: outcome?.errorType ?? errorType,
   };
   sink(m);

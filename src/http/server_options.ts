@@ -17,6 +17,7 @@ import {
 } from "../core/validate.ts";
 import type { GenAIOperation } from "../genai/openai_request.ts";
 import { nativeTelemetry } from "../runtime/detect.ts";
+import { boundAttributes } from "../core/limits.ts";
 
 /**
  * Request headers never recorded, whatever `captureHeaders` says.
@@ -184,7 +185,9 @@ export function compileServerOptions(o: TraceHandlerOptions): ServerPlan {
     captureHeaders: (o.captureHeaders ?? [])
       .map((h) => String(h).toLowerCase())
       .filter((h) => !CREDENTIAL_HEADERS.has(h)),
-    baseAttributes: Object.keys(base).length > 0 ? base : undefined,
+    baseAttributes: Object.keys(base).length > 0
+      ? boundAttributes(base)
+      : undefined,
     coverAllBodies: o.coverAllBodies === true,
     tracer: o.tracer,
     providerName: o.providerName || undefined,

@@ -10,6 +10,7 @@ import type { Attributes, Context, Link } from "../core/types.ts";
 import { KIND, type OtelApi } from "../core/api.ts";
 import { SpanAttributes } from "../core/attributes.ts";
 import { _bindRequestContext } from "../core/context.ts";
+import { boundAttributes, boundName } from "../core/limits.ts";
 import {
   CLIENT_ADDRESS,
   HTTP_REQUEST_HEADER_PREFIX,
@@ -150,8 +151,13 @@ export function startServerSpan(
   // able to mint span names, and a path is unbounded cardinality.
   const name = known ? method : "HTTP";
   const span = (plan.tracer ?? _tracer()).startSpan(
-    `${name} ${routeValue ?? u.path}`,
-    { kind: KIND.SERVER, attributes: attrs, links, startTime: start },
+    boundName(`${name} ${routeValue ?? u.path}`),
+    {
+      kind: KIND.SERVER,
+      attributes: boundAttributes(attrs),
+      links,
+      startTime: start,
+    },
     parent,
   );
   _bindRequestContext(req, parent, span);

@@ -18,6 +18,7 @@ import type { ExporterConfig } from "./config.ts";
 import { consoleDiagLogger, diagLevel } from "./diag.ts";
 import { createSpanExporter } from "./exporter.ts";
 import { buildResource } from "./resource.ts";
+import { refreshLimits } from "../core/limits.ts";
 import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import type { SdkModule } from "./load.ts";
 
@@ -55,6 +56,9 @@ export function buildProvider(
       api,
       new sdk.WebTracerProvider({
         resource,
+        // The bound llmtrace applies to its own attributes, for every
+        // attribute on this provider's spans.
+        spanLimits: { attributeValueLengthLimit: refreshLimits() },
         ...(idGenerator ? { idGenerator } : {}),
         spanProcessors: [
           new sdk.BatchSpanProcessor(createSpanExporter(sdk, plan.config)),

@@ -22,6 +22,7 @@ import {
   expectString,
 } from "../core/validate.ts";
 import { sanitizeAttributes } from "../core/sanitize.ts";
+import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 
 /**
@@ -209,8 +210,8 @@ export function instrument<A extends unknown[], R>(
   attrs[SpanAttributes.CODE_NAMESPACE] = namespace;
   if (site.file) attrs[SpanAttributes.CODE_FILEPATH] = site.file;
   if (site.line) attrs[SpanAttributes.CODE_LINENO] = site.line;
-  Object.assign(attrs, sanitizeAttributes(options.attributes));
-  const name = options.spanName || fn.name || "anonymous";
+  Object.assign(boundAttributes(attrs), sanitizeAttributes(options.attributes));
+  const name = boundName(options.spanName || fn.name || "anonymous");
   const record = options.recordException !== false;
   const kind = options.kind ?? KIND.INTERNAL;
   const parentOption = options.context;

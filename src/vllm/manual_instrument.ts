@@ -16,6 +16,7 @@ import { recordError } from "../core/errors.ts";
 import { _smartContext } from "../core/context.ts";
 import { describe, expectObject, expectString } from "../core/validate.ts";
 import { sanitizeAttributes } from "../core/sanitize.ts";
+import { boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { compareHrTime, type TimeInput, toHrTime } from "../core/time.ts";
 
@@ -96,7 +97,7 @@ export function manualInstrument(
   }
   if (!_tracingActive()) return INVALID_SPAN_CONTEXT;
   const parent = options.context ?? _smartContext();
-  const span = _tracer().startSpan(spanName, {
+  const span = _tracer().startSpan(boundName(spanName), {
     kind: options.kind ?? KIND.INTERNAL,
     startTime: start,
     attributes: sanitizeAttributes(options.attributes),

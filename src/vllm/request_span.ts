@@ -10,6 +10,7 @@ import { semconvMode, SpanAttributes as A } from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
 import { ERROR_TYPE } from "../core/keys.ts";
+import { boundAttributes, boundName } from "../core/limits.ts";
 import { describe, expectObject, expectString } from "../core/validate.ts";
 import { extractTraceContext, type HeadersLike } from "../core/headers.ts";
 import { sanitizeAttributes } from "../core/sanitize.ts";
@@ -254,10 +255,10 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
       options.model !== ""
     ? `${operation} ${options.model}`
     : "llm_request";
-  const span = _tracer().startSpan(name, {
+  const span = _tracer().startSpan(boundName(name), {
     kind: KIND.SERVER,
     startTime: moments.arrival,
-    attributes: attrs,
+    attributes: boundAttributes(attrs),
   }, parent);
   if (options.error !== undefined) {
     recordError(span, options.error);
