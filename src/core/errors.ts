@@ -8,6 +8,7 @@ import type { Span } from "@opentelemetry/api";
 import { STATUS_ERROR } from "./api.ts";
 import { ERROR_TYPE } from "./keys.ts";
 import { boundValue } from "./limits.ts";
+import { nowHrTime } from "./time.ts";
 
 /** How {@link recordError} describes the failure. */
 export interface RecordErrorOptions {
@@ -31,8 +32,10 @@ export function recordError(
   try {
     const isError = err instanceof Error;
     if (options.recordException !== false) {
+      // On llmtrace's clock, as the span's start and end.
       span.recordException(
         isError ? err : { message: String(err), name: "Error" },
+        nowHrTime(),
       );
     }
     span.setStatus({

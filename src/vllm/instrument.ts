@@ -24,6 +24,7 @@ import {
 import { sanitizeAttributes } from "../core/sanitize.ts";
 import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
+import { nowHrTime } from "../core/time.ts";
 
 /**
  * Options of {@link instrument}.
@@ -117,7 +118,7 @@ function wrapGenerator<G extends Generator | AsyncGenerator>(
   const end = () => {
     if (!ended) {
       ended = true;
-      span.end();
+      span.end(nowHrTime());
     }
   };
   const done = (r: IteratorResult<unknown>) => {
@@ -231,14 +232,19 @@ export function instrument<A extends unknown[], R>(
     }
     parent ??= _smartContext();
     tracer = _tracer(namespace, undefined);
-    const span = tracer.startSpan(name, { kind, attributes: attrs }, parent);
+    // One clock (llmtrace's) for the start and the end of every span.
+    const span = tracer.startSpan(
+      name,
+      { kind, attributes: attrs, startTime: nowHrTime() },
+      parent,
+    );
     const ctx = trace.setSpan(parent, span);
     let result: R;
     try {
       result = context.with(ctx, () => fn.apply(this, args));
     } catch (e) {
       fail(span, e, record);
-      span.end();
+      span.end(nowHrTime());
       throw e;
     }
     if (isGeneratorObject(result)) {
@@ -247,17 +253,17 @@ export function instrument<A extends unknown[], R>(
     if (isThenable(result)) {
       return Promise.resolve(result).then(
         (v) => {
-          span.end();
+          span.end(nowHrTime());
           return v;
         },
         (e) => {
           fail(span, e, record);
-          span.end();
+          span.end(nowHrTime());
           throw e;
         },
       ) as R;
     }
-    span.end();
+    span.end(nowHrTime());
     return result;
   };
   Object.defineProperty(wrapped, "name", { value: fn.name });

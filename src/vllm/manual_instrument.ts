@@ -18,7 +18,12 @@ import { describe, expectObject, expectString } from "../core/validate.ts";
 import { sanitizeAttributes } from "../core/sanitize.ts";
 import { boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
-import { compareHrTime, type TimeInput, toHrTime } from "../core/time.ts";
+import {
+  compareHrTime,
+  nowHrTime,
+  type TimeInput,
+  toHrTime,
+} from "../core/time.ts";
 
 /**
  * Arguments of {@link manualInstrument}.
@@ -106,6 +111,9 @@ export function manualInstrument(
   if (options.error !== undefined) {
     recordError(span, options.error, { fallbackType: typeof options.error });
   }
-  span.end(end);
+  // Without an end: now, on llmtrace's clock, never before the start (a
+  // start from Date.now() may be a little ahead of the performance clock).
+  const now = nowHrTime();
+  span.end(end ?? (compareHrTime(now, start) < 0 ? start : now));
   return span.spanContext();
 }

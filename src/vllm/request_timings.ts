@@ -89,7 +89,12 @@ export function readTimings(timings: RequestTimings): Moments {
       : toHrTime(timings[k], `options.timings.${k}`);
   const arrival = t("arrival");
   if (!arrival) throw new TypeError("options.timings.arrival is required");
-  const finished = t("finished") ?? nowHrTime();
+  const given = t("finished");
+  // Without `finished`: now, never before `arrival` (epoch times from
+  // Date.now() can be a little ahead of the performance clock).
+  const now = nowHrTime();
+  const finished = given ??
+    (compareHrTime(now, arrival) < 0 ? arrival : now);
   if (compareHrTime(finished, arrival) < 0) {
     throw new RangeError(
       `options.timings.finished (${describe(timings.finished)}) is before ` +

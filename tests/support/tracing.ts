@@ -7,6 +7,7 @@
  * @module
  */
 import { after, before } from "node:test";
+import assert from "node:assert/strict";
 import type { Tracer } from "@opentelemetry/api";
 import { initTracer, shutdownTracing } from "../../mod.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp_receiver.ts";
@@ -41,6 +42,19 @@ export function useTracing(
   after(async () => {
     try {
       await shutdownTracing();
+      // One clock for every start and end: no span of any test file that
+      // uses this setup may end before it starts.
+      const backwards = (receiver?.spans() ?? []).filter((s) =>
+        s.endTimeUnixNano < s.startTimeUnixNano
+      );
+      assert.deepEqual(
+        backwards.map((s) =>
+          `${s.name}: ends ${
+            s.startTimeUnixNano - s.endTimeUnixNano
+          } ns before it starts`
+        ),
+        [],
+      );
     } finally {
       restoreEnv();
       await receiver?.close();
