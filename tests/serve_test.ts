@@ -1158,6 +1158,9 @@ test("a JSON response over maxBodyBytes passes intact and unread", async () => {
   assert.equal(span.attributes["gen_ai.request.model"], "fake-model");
   assert.equal(span.attributes["gen_ai.usage.output_tokens"], undefined);
   assert.equal(span.attributes["gen_ai.response.id"], undefined);
-  assert.equal(span.attributes["http.response.body.size"], bytes.byteLength);
+  // Not read past the limit (a JSON answer is read through a clone, whose
+  // reading past the limit would buffer the body for a slow client), and
+  // no Content-Length declared it: the size is not recorded.
+  assert.equal(span.attributes["http.response.body.size"], undefined);
   assert.equal(span.status.code, UNSET);
 });

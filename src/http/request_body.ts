@@ -1,53 +1,18 @@
 /**
- * The one bounded reader of request bodies, for the GenAI attributes of the
- * served request (`traceHandler`) and of an upstream `Request` (`tracedFetch`).
- * It reads a clone, so the body stays the handler's and the upstream's, and
- * gives up (cancelling the clone) past `maxBytes`: a body without
- * `content-length` is never buffered whole.
+ * The GenAI attributes of a request body: the served request's
+ * (`traceHandler`) and an upstream request's (`tracedFetch`). A `Request` is
+ * read through a clone with the bounded reader, so the body stays the
+ * handler's and the upstream's; a `RequestInit.body` is read when it is
+ * bytes or text.
  *
  * @module
  */
-import { concatBytes } from "../core/bytes.ts";
+import { readBounded } from "./body_reader.ts";
 import {
   type GenAIOperation,
   type GenAIRequestInfo,
   parseRequestBody,
 } from "../genai/openai_request.ts";
-
-/**
- * Reads `stream` to its end, or to `maxBytes` (then cancels it). Never
- * rejects.
- *
- * @returns The bytes, or `undefined` past the limit or on a read error.
- */
-export async function readBounded(
-  stream: ReadableStream<Uint8Array>,
-  maxBytes: number,
-): Promise<Uint8Array | undefined> {
-  let reader: ReadableStreamDefaultReader<Uint8Array>;
-  try {
-    reader = stream.getReader();
-  } catch {
-    return undefined;
-  }
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        return undefined;
-      }
-      parts.push(value);
-    }
-  } catch {
-    return undefined;
-  }
-  return concatBytes(parts, total);
-}
 
 /**
  * The GenAI request attributes of a JSON request body, read through a clone
@@ -75,7 +40,7 @@ export function readRequestInfo(
   } catch {
     return undefined;
   }
-  return readBounded(clone.body!, maxBytes).then((bytes) =>
+  return readBounded(clone.body!, maxBytes).then(({ bytes }) =>
     bytes && parseRequestBody(bytes, operation)
   );
 }

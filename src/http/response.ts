@@ -11,7 +11,6 @@ import type { HrTime, Span } from "@opentelemetry/api";
 import { STATUS_ERROR } from "../core/api.ts";
 import type { Attributes } from "../core/types.ts";
 import type { SemconvMode } from "../core/attributes.ts";
-import { concatBytes } from "../core/bytes.ts";
 import { recordError } from "../core/errors.ts";
 import {
   ERROR_TYPE,
@@ -26,6 +25,8 @@ import {
 } from "../genai/openai_response.ts";
 import { OpenAIStreamReader } from "../genai/openai_stream.ts";
 import type { Outcome } from "./measure.ts";
+import { trackPending } from "../core/pending.ts";
+import { readBounded } from "./body_reader.ts";
 import { observeBody } from "./observe.ts";
 
 /** How {@link followResponse} treats a span. */
@@ -96,19 +97,84 @@ interface BodyWatch {
 
 /**
  * Responses this module already follows. A router that returns
- * `tracedFetch`'s response from a `traceHandler` handler would otherwise wrap
- * and parse the same stream twice; the server span joins the existing pass.
+ * `tracedFetch`'s response from a `traceHandler` handler would otherwise
+ * read the same body twice; the server span joins the existing pass.
  */
 const watched = new WeakMap<Response, BodyWatch>();
 
+/** How a pass over a body ended, for every span following it. */
+interface Settled {
+  info?: GenAIResponseInfo;
+  attrs: Attributes;
+  errorType?: string;
+  firstContentAt?: number;
+  /** Marks a span's failure (status, exception), if the body failed. */
+  apply?: (f: FollowOptions) => void;
+}
+
+/** Ends every span following `watch` with what the pass found. */
+function settleAll(watch: BodyWatch, s: Settled): void {
+  const endedAt = performance.now();
+  const end = nowHrTime();
+  watch.settled = true;
+  for (const f of watch.followers) {
+    try {
+      if (s.info) {
+        f.span.setAttributes(
+          responseAttributes(s.info, f.mode, f.captureContent),
+        );
+      }
+      f.span.setAttributes(s.attrs);
+      s.apply?.(f);
+    } catch {
+      // one span's trouble never affects another's, nor the body
+    }
+    const after = f.afterEnd;
+    const outcome: Outcome = {
+      endedAt,
+      info: s.info,
+      errorType: s.errorType,
+      ttftS: s.firstContentAt === undefined
+        ? undefined
+        : (s.firstContentAt - f.startedAt) / 1000,
+    };
+    endSpan(f.span, end, f.beforeEnd, after && (() => after(outcome)));
+  }
+}
+
+/** Ends the span now, the body untouched. */
+function endNow(opts: FollowOptions): void {
+  const outcome: Outcome = { endedAt: performance.now() };
+  endSpan(
+    opts.span,
+    nowHrTime(),
+    opts.beforeEnd,
+    () => opts.afterEnd?.(outcome),
+  );
+}
+
+/** The body failed: exception event, ERROR status, `error.type`. */
+function bodyFailed(error: unknown): Pick<Settled, "apply" | "errorType"> {
+  return {
+    apply: (f) =>
+      recordError(f.span, error, {
+        fallbackType: "stream_error",
+        messagePrefix: "response body failed: ",
+      }),
+    errorType: error instanceof Error ? error.name || "Error" : "stream_error",
+  };
+}
+
 /**
  * Returns a response with the same status, headers and bytes whose body the
- * span follows to its end. Bodiless responses (and, unless
- * `coverAllBodies`, bodies that are neither JSON nor server-sent events) end
- * the span at once without touching the body, which keeps the runtime's fast
- * path for static bodies. A response already followed for another span is
- * returned as is, and this span joins that pass. Never throws; the caller's
- * response is never lost.
+ * span follows to its end. JSON answers are read through a clone (at most
+ * `maxJsonBytes`) and handed on untouched, so they keep the framing the
+ * handler gave them (`Content-Length`, the runtime's fast path for static
+ * bodies); server-sent events pass through the observing stream. Bodiless
+ * responses (and, unless `coverAllBodies`, other content types) end the
+ * span at once without touching the body. A response already followed for
+ * another span is returned as is, and this span joins that pass. Never
+ * throws; the caller's response is never lost.
  *
  * @param res The response to follow.
  * @param opts See {@link FollowOptions}.
@@ -122,34 +188,63 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
   }
   const ct = res.headers.get("content-type") ?? "";
   const isSse = ct.includes("text/event-stream");
-  const isJson = !isSse && ct.includes("json");
+  if (!isSse && ct.includes("json")) return followJson(res, opts);
   // Reading `res.body` turns a static body into a stream: only when needed.
-  const body = isSse || isJson || opts.coverAllBodies ? res.body : null;
+  const body = isSse || opts.coverAllBodies ? res.body : null;
   if (!body) {
-    const outcome: Outcome = { endedAt: performance.now() };
-    endSpan(
-      opts.span,
-      nowHrTime(),
-      opts.beforeEnd,
-      () => opts.afterEnd?.(outcome),
-    );
+    endNow(opts);
     return res;
   }
+  return followStream(res, body, opts, isSse);
+}
+
+/** JSON: a bounded read of a clone; the response itself goes on untouched. */
+function followJson(res: Response, opts: FollowOptions): Response {
+  let body: ReadableStream<Uint8Array> | null;
+  try {
+    // Only the clone's body: reading `res.body` would turn a static body
+    // into a stream, and the runtime would send it chunked.
+    body = res.clone().body;
+  } catch {
+    body = null; // already read or locked: nothing to look into
+  }
+  if (!body) {
+    endNow(opts);
+    return res;
+  }
+  const watch: BodyWatch = { followers: [opts], settled: false };
+  watched.set(res, watch);
+  trackPending(
+    readBounded(body, opts.maxJsonBytes).then((r) => {
+      const attrs: Attributes = {};
+      const declared = Number(res.headers.get("content-length") ?? NaN);
+      const size = r.bytes || r.error !== undefined ? r.size : declared;
+      if (Number.isSafeInteger(size)) attrs[HTTP_RESPONSE_BODY_SIZE] = size;
+      settleAll(watch, {
+        info: r.bytes && parseResponseBody(r.bytes),
+        attrs,
+        ...(r.error !== undefined ? bodyFailed(r.error) : {}),
+      });
+    }),
+  );
+  return res;
+}
+
+/** Streams: every chunk passes the observer on its way to the reader. */
+function followStream(
+  res: Response,
+  body: ReadableStream<Uint8Array>,
+  opts: FollowOptions,
+  isSse: boolean,
+): Response {
   const watch: BodyWatch = { followers: [opts], settled: false };
   const stream = isSse
     ? new OpenAIStreamReader({ captureContent: opts.captureContent })
     : undefined;
-  let parts: Uint8Array[] | undefined = isJson ? [] : undefined;
   let size = 0;
   let firstContentAt: number | undefined;
 
-  const settle = (
-    apply: (f: FollowOptions) => void,
-    errorType?: string,
-  ) => {
-    const endedAt = performance.now();
-    const end = nowHrTime();
-    watch.settled = true;
+  const settle = (extra: Pick<Settled, "apply" | "errorType"> = {}) => {
     stream?.end();
     const attrs: Attributes = { [HTTP_RESPONSE_BODY_SIZE]: size };
     let info: GenAIResponseInfo | undefined;
@@ -157,74 +252,43 @@ export function followResponse(res: Response, opts: FollowOptions): Response {
       const streamed = stream.info;
       info = streamed;
       attrs[LLMTRACE_RESPONSE_CHUNKS] = streamed.chunks;
-    } else if (parts?.length) {
-      info = parseResponseBody(concatBytes(parts, size));
     }
-    for (const f of watch.followers) {
-      try {
-        if (info) {
-          f.span.setAttributes(
-            responseAttributes(info, f.mode, f.captureContent),
-          );
-        }
-        f.span.setAttributes(attrs);
-        apply(f);
-      } catch {
-        // one span's trouble never affects another's, nor the body
-      }
-      const after = f.afterEnd;
-      const outcome: Outcome = {
-        endedAt,
-        info,
-        errorType,
-        ttftS: firstContentAt === undefined
-          ? undefined
-          : (firstContentAt - f.startedAt) / 1000,
-      };
-      endSpan(f.span, end, f.beforeEnd, after && (() => after(outcome)));
-    }
+    settleAll(watch, { info, attrs, firstContentAt, ...extra });
   };
 
   const observed = observeBody(body, {
     onChunk(chunk) {
       size += chunk.byteLength;
-      if (stream) {
-        if (stream.push(chunk)) {
-          const now = firstContentAt = performance.now();
-          for (const f of watch.followers) {
-            f.span.setAttributes(
-              ttftAttributes((now - f.startedAt) / 1000, f.mode),
-            );
-          }
+      if (stream?.push(chunk)) {
+        const now = firstContentAt = performance.now();
+        for (const f of watch.followers) {
+          f.span.setAttributes(
+            ttftAttributes((now - f.startedAt) / 1000, f.mode),
+          );
         }
-      } else if (parts) {
-        if (size > opts.maxJsonBytes) parts = undefined;
-        else parts.push(chunk);
       }
     },
     onEnd() {
-      settle(() => {});
+      settle();
     },
     onError(error) {
-      settle((f) => {
-        recordError(f.span, error, {
-          fallbackType: "stream_error",
-          messagePrefix: "response body failed: ",
-        });
-      }, error instanceof Error ? error.name || "Error" : "stream_error");
+      settle(bodyFailed(error));
     },
     onCancel(reason) {
       // A reader that stops after the terminal event (the openai client
       // cancels after `data: [DONE]`) has the whole answer: a normal end.
-      if (stream?.complete) return settle(() => {});
-      settle((f) => {
-        f.span.setAttribute(ERROR_TYPE, "cancelled");
-        f.span.setStatus({
-          code: STATUS_ERROR,
-          message: "the response body was cancelled before it ended" +
-            (reason instanceof Error ? `: ${reason.message}` : ""),
-        });
-      }, "cancelled");
+      if (stream?.complete) return settle();
+      settle({
+        apply: (f) => {
+          f.span.setAttribute(ERROR_TYPE, "cancelled");
+          f.span.setStatus({
+            code: STATUS_ERROR,
+            message: "the response body was cancelled before it ended" +
+              (reason instanceof Error ? `: ${reason.message}` : ""),
+          });
+        },
+        errorType: "cancelled",
+      });
     },
   }, { byteReader: opts.fetched === true });
   const out = new Response(observed, {

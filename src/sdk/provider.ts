@@ -14,6 +14,7 @@ import type {
 import { _api, loadOtelApi } from "../core/api.ts";
 import { VLLM_PROCESS_KIND, VLLM_PROCESS_NAME } from "../core/keys.ts";
 import { _setProvider } from "../core/tracer.ts";
+import { awaitPending } from "../core/pending.ts";
 import {
   describe,
   expectAttributesObject,
@@ -295,6 +296,9 @@ export async function initWorkerTracer(
  * ```
  */
 export async function forceFlush(): Promise<void> {
+  // Spans that end with a JSON answer's bounded read end a moment after the
+  // caller read the answer: let them.
+  await awaitPending(1_000);
   const s = state;
   const spans = s?.provider.forceFlush().catch((e) =>
     warnExportFailure("forceFlush", s.endpoint, e)
