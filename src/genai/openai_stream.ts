@@ -21,6 +21,13 @@
  */
 import { SseFramer } from "./sse.ts";
 import {
+  CARRIES_CONTENT,
+  counted,
+  countTokenEvents,
+  MAY_CHANGE,
+  scanEvent,
+} from "./event_scan.ts";
+import {
   choiceIndex,
   type GenAIResponseInfo,
   readUsage,
@@ -81,24 +88,6 @@ export interface OpenAIStreamReaderOptions {
   maxEventBytes?: number;
 }
 
-/**
- * Whether an event's JSON text carries content: a non-empty `content`,
- * `text`, `reasoning_content` or `reasoning` string, or tool/function calls.
- * Quotes inside JSON strings are escaped, so a key pattern cannot match text
- * within a value.
- */
-const CARRIES_CONTENT =
-  /"(?:content|text|reasoning_content|reasoning)"\s*:\s*"[^"]|"tool_calls"\s*:\s*\[\s*\{|"function_call"\s*:\s*\{/;
-
-/**
- * Whether an event's JSON text has a `finish_reason`, `usage` or `error` key
- * whose value is anything but `null` (one regular-expression scan). JSON
- * whitespace is space, tab, CR and LF; a key pattern cannot match inside a
- * string value, where quotes are escaped.
- */
-const MAY_CHANGE_SUMMARY =
-  /"(?:finish_reason|usage|error)"[ \t\r\n]*:[ \t\r\n]*(?!null[ \t\r\n]*[,}\]])/;
-
 function nonEmptyString(value: unknown): boolean {
   return typeof value === "string" && value.length > 0;
 }
@@ -146,9 +135,12 @@ export class OpenAIStreamReader {
    */
   constructor(options?: OpenAIStreamReaderOptions) {
     this.#capture = options?.captureContent === true;
-    this.#framer = new SseFramer((data) => this.#onData(data), {
-      maxEventBytes: options?.maxEventBytes,
-    });
+    this.#framer = new SseFramer(
+      (buf, start, end) => this.#onData(buf, start, end),
+      {
+        maxEventBytes: options?.maxEventBytes,
+      },
+    );
   }
 
   /**
@@ -158,6 +150,19 @@ export class OpenAIStreamReader {
    */
   push(chunk: Uint8Array): boolean {
     const hadContent = this.#contentChunks > 0;
+    if (
+      hadContent && !this.#capture && this.#id !== undefined &&
+      this.#model !== undefined && chunk instanceof Uint8Array &&
+      this.#framer.atBoundary
+    ) {
+      // Counting mode: plain token events are counted in one pass over
+      // their bytes; the framer gets what is left (if anything).
+      countTokenEvents(chunk, 0);
+      this.#chunks += counted.events;
+      this.#contentChunks += counted.content;
+      if (counted.pos === chunk.length) return false;
+      if (counted.pos > 0) chunk = chunk.subarray(counted.pos);
+    }
     this.#framer.push(chunk);
     return !hadContent && this.#contentChunks > 0;
   }
@@ -211,28 +216,30 @@ export class OpenAIStreamReader {
   }
 
   /** One event's data, as the framer delivers it. */
-  #onData(data: string): void {
-    if (data.length < 16 && data.trim() === "[DONE]") {
+  #onData(buf: Uint8Array, start: number, end: number): void {
+    if (end - start < 16 && isDone(buf, start, end)) {
       this.#done = true;
       return;
     }
     // Fast path: once id, model and the first content are known (and text is
     // not captured), an event whose finish_reason, usage and error are null
-    // or absent can only change the counts: skip JSON.parse. This is most
-    // events of a long answer.
+    // or absent can only change the counts: a scan of its bytes, no decoding
+    // and no JSON.parse. This is most events of a long answer.
     if (
       !this.#capture && this.#contentChunks > 0 && this.#id !== undefined &&
-      this.#model !== undefined && data.charCodeAt(0) === 123 /* { */ &&
-      data.charCodeAt(data.length - 1) === 125 /* } */ &&
-      !MAY_CHANGE_SUMMARY.test(data)
+      this.#model !== undefined && buf[start] === 0x7b /* { */ &&
+      buf[end - 1] === 0x7d /* } */
     ) {
-      this.#chunks++;
-      if (CARRIES_CONTENT.test(data)) this.#contentChunks++;
-      return;
+      const flags = scanEvent(buf, start, end);
+      if ((flags & MAY_CHANGE) === 0) {
+        this.#chunks++;
+        if (flags & CARRIES_CONTENT) this.#contentChunks++;
+        return;
+      }
     }
     let value: unknown;
     try {
-      value = JSON.parse(data);
+      value = JSON.parse(decoder.decode(buf.subarray(start, end)));
     } catch {
       this.#errors++;
       return;
@@ -296,6 +303,21 @@ export class OpenAIStreamReader {
     }
     readUsage(event.usage, this.#usage);
   }
+}
+
+const decoder = new TextDecoder();
+
+/** Whether `buf[start..end)` is `[DONE]`, JSON whitespace around it allowed. */
+function isDone(buf: Uint8Array, start: number, end: number): boolean {
+  while (start < end && (buf[start] === 0x20 || buf[start] === 0x09)) start++;
+  while (
+    end > start &&
+    (buf[end - 1] === 0x20 || buf[end - 1] === 0x09 || buf[end - 1] === 0x0a ||
+      buf[end - 1] === 0x0d)
+  ) end--;
+  return end - start === 6 && buf[start] === 0x5b && buf[start + 1] === 0x44 &&
+    buf[start + 2] === 0x4f && buf[start + 3] === 0x4e &&
+    buf[start + 4] === 0x45 && buf[start + 5] === 0x5d;
 }
 
 /** The map's values ordered by key. */

@@ -1,15 +1,19 @@
 /**
- * A server-sent-events framer: bytes in, one `data` string per event out.
- * It only frames (line ends, fields, comments, the BOM, bounded buffering);
- * what the data means is for the reader built on it
- * (`openai_stream.ts`).
+ * A server-sent-events framer: bytes in, one event's `data` out, as bytes
+ * (a view into the chunk when the data was one line of it: no copy, no
+ * decoding). It only frames (line ends, fields, comments, the BOM, bounded
+ * buffering); what the data means is for the reader built on it
+ * (`openai_stream.ts`), which decodes only the events it must parse.
  *
  * @example
  * ```ts
  * import { SseFramer } from "./sse.ts";
  *
+ * const dec = new TextDecoder();
  * const events: string[] = [];
- * const framer = new SseFramer((data) => events.push(data));
+ * const framer = new SseFramer((buf, start, end) =>
+ *   events.push(dec.decode(buf.subarray(start, end)))
+ * );
  * framer.push(new TextEncoder().encode("data: a\n\n: comment\ndata: b\ndata: c\n\n"));
  * framer.end();
  * console.log(events); // ["a", "b\nc"]
@@ -48,6 +52,17 @@ const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 /** Tail buffers bigger than this are released once the line completes. */
 const KEEP_TAIL_CAPACITY = 64 * 1024;
 
+/**
+ * Receives one event's data: `buf[start..end)`, data lines joined with `\n`.
+ * The bytes are valid only during the call (they may be the framer's own
+ * buffer, reused for the next event).
+ */
+export type SseEventHandler = (
+  buf: Uint8Array,
+  start: number,
+  end: number,
+) => void;
+
 /** Whether `buf[start..end)` begins with the field name `data` ended by `:` or the line end. */
 function isDataLine(buf: Uint8Array, start: number, end: number): boolean {
   const length = end - start;
@@ -80,8 +95,7 @@ function isDataLine(buf: Uint8Array, start: number, end: number): boolean {
  * ```
  */
 export class SseFramer {
-  readonly #decoder = new TextDecoder();
-  readonly #onEvent: (data: string) => void;
+  readonly #onEvent: SseEventHandler;
   readonly #maxEventBytes: number;
   #oversizedEvents = 0;
 
@@ -94,8 +108,15 @@ export class SseFramer {
   #skipLF = false;
   /** No line has been completed yet (for the BOM). */
   #firstLine = true;
-  /** The current event's data (lines joined with `\n`), if it has any. */
-  #data: string | undefined;
+  /**
+   * The current event's data: none (`#dataBuf` undefined), one line viewed
+   * where it lies (`#dataBuf` is the chunk), or lines joined in `#joined`.
+   */
+  #dataBuf: Uint8Array | undefined;
+  #dataStart = 0;
+  #dataEnd = 0;
+  /** Owned bytes for data that cannot stay a view (joined lines, tail lines). */
+  #joined: Uint8Array | undefined;
   /** Bytes of the current event's data lines so far. */
   #eventBytes = 0;
   /** The current event outgrew the limit: it will be counted, not delivered. */
@@ -105,7 +126,7 @@ export class SseFramer {
   /**
    * Creates a framer that calls `onEvent` with each event's data.
    */
-  constructor(onEvent: (data: string) => void, options?: SseFramerOptions) {
+  constructor(onEvent: SseEventHandler, options?: SseFramerOptions) {
     this.#onEvent = onEvent;
     const max = options?.maxEventBytes;
     this.#maxEventBytes = typeof max === "number" && max >= 0 && max === max
@@ -121,6 +142,14 @@ export class SseFramer {
     if (this.#ended || !(chunk instanceof Uint8Array)) return;
     try {
       this.#scan(chunk);
+      // An event still open holds a view into this chunk, which is handed
+      // on downstream (and may be transferred): keep a copy instead.
+      if (this.#dataBuf === chunk) {
+        const start = this.#dataStart;
+        const end = this.#dataEnd;
+        this.#dataBuf = undefined;
+        this.#appendData(chunk, start, end, true);
+      }
     } catch {
       // Not expected (onEvent must not throw): stay usable, keep flowing.
       this.#resetLine();
@@ -159,6 +188,17 @@ export class SseFramer {
   }
 
   /**
+   * Whether the framer stands at a line start with nothing held (no partial
+   * line, no event open, the first line and any `\r\n` behind it): bytes
+   * from here may be read by someone else and the framer fed after them.
+   */
+  get atBoundary(): boolean {
+    return !this.#firstLine && !this.#ended && !this.#skipLF &&
+      this.#tailLength === 0 && !this.#discardingLine &&
+      this.#dataBuf === undefined && !this.#oversized;
+  }
+
+  /**
    * Events skipped because their data outgrew `maxEventBytes`.
    */
   get oversized(): number {
@@ -169,7 +209,7 @@ export class SseFramer {
     this.#tail = undefined;
     this.#tailLength = 0;
     this.#discardingLine = false;
-    this.#data = undefined;
+    this.#dataBuf = undefined;
     this.#eventBytes = 0;
     this.#oversized = false;
   }
@@ -182,28 +222,28 @@ export class SseFramer {
       this.#skipLF = false;
       if (chunk[0] === LF) pos = 1;
     }
-    // Next CR and LF at or after `pos` (-1: none left), each found once.
-    let cr = chunk.indexOf(CR, pos);
-    let lf = chunk.indexOf(LF, pos);
     while (pos < length) {
-      if (cr !== -1 && cr < pos) cr = chunk.indexOf(CR, pos);
-      if (lf !== -1 && lf < pos) lf = chunk.indexOf(LF, pos);
-      let eol: number;
-      let next: number;
-      if (cr !== -1 && (lf === -1 || cr < lf)) {
-        eol = cr;
-        if (cr + 1 < length) {
-          next = chunk[cr + 1] === LF ? cr + 2 : cr + 1;
-        } else {
-          next = length;
-          this.#skipLF = true;
-        }
-      } else if (lf !== -1) {
-        eol = lf;
-        next = lf + 1;
-      } else {
+      // The next line end: one pass for CR and LF together (two indexOf
+      // calls cost more on short lines, and a stream without CR would be
+      // searched to its end for one).
+      let eol = pos;
+      let c = 0;
+      while (eol < length) {
+        c = chunk[eol];
+        if (c === LF || c === CR) break;
+        eol++;
+      }
+      if (eol === length) {
         this.#keep(chunk, pos, length);
         return;
+      }
+      let next = eol + 1;
+      if (c === CR) {
+        if (next < length) {
+          if (chunk[next] === LF) next++;
+        } else {
+          this.#skipLF = true;
+        }
       }
       if (this.#discardingLine) {
         this.#discardingLine = false;
@@ -282,7 +322,7 @@ export class SseFramer {
 
   #oversize(): void {
     this.#oversized = true;
-    this.#data = undefined;
+    this.#dataBuf = undefined;
     this.#eventBytes = 0;
   }
 
@@ -308,23 +348,63 @@ export class SseFramer {
     this.#eventBytes += lineBytes;
     let valueStart = start + 5;
     if (valueStart < end && buf[valueStart] === SPACE) valueStart++;
-    const value = valueStart >= end
-      ? ""
-      : this.#decoder.decode(buf.subarray(valueStart, end));
-    this.#data = this.#data === undefined ? value : this.#data + "\n" + value;
+    if (valueStart > end) valueStart = end;
+    this.#appendData(buf, valueStart, end, buf === this.#tail);
+  }
+
+  /**
+   * Adds one data line's value to the event: a view when it is the first
+   * line and lies in a chunk; else copied into the owned buffer (a tail line
+   * would be overwritten by the next incomplete line).
+   */
+  #appendData(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    transient: boolean,
+  ): void {
+    if (this.#dataBuf === undefined && !transient) {
+      this.#dataBuf = buf;
+      this.#dataStart = start;
+      this.#dataEnd = end;
+      return;
+    }
+    const had = this.#dataBuf !== undefined;
+    const used = had ? this.#dataEnd - this.#dataStart : 0;
+    const needed = used + (had ? 1 : 0) + end - start;
+    let joined = this.#joined;
+    if (joined === undefined || joined.length < needed) {
+      let capacity = joined === undefined ? 256 : joined.length * 2;
+      while (capacity < needed) capacity *= 2;
+      joined = new Uint8Array(capacity);
+    }
+    if (had) {
+      // Copy what is held first (it may be this very buffer: copyWithin).
+      if (this.#dataBuf === joined) {
+        joined.copyWithin(0, this.#dataStart, this.#dataEnd);
+      } else {
+        joined.set(this.#dataBuf!.subarray(this.#dataStart, this.#dataEnd));
+      }
+      joined[used] = LF;
+    }
+    joined.set(buf.subarray(start, end), had ? used + 1 : 0);
+    if (joined.length <= KEEP_TAIL_CAPACITY) this.#joined = joined;
+    this.#dataBuf = joined;
+    this.#dataStart = 0;
+    this.#dataEnd = needed;
   }
 
   /** Ends the current event (at a blank line or at the end of the stream). */
   #dispatch(): void {
-    const data = this.#data;
+    const buf = this.#dataBuf;
     const oversized = this.#oversized;
-    this.#data = undefined;
+    this.#dataBuf = undefined;
     this.#eventBytes = 0;
     this.#oversized = false;
     if (oversized) {
       this.#oversizedEvents++;
       return;
     }
-    if (data !== undefined) this.#onEvent(data);
+    if (buf !== undefined) this.#onEvent(buf, this.#dataStart, this.#dataEnd);
   }
 }
