@@ -172,9 +172,13 @@ export function traceHandler<A extends any[]>(
     }
     const { span, requestInfo, operation } = started;
     let requestModel: string | undefined;
-    const applyRequest = requestInfo
+    // Settled as soon as the handler has answered (its own read, or a
+    // bounded read of a body it left unread, while the runtime still has
+    // it), applied just before the span ends.
+    let settled: Promise<void> | undefined;
+    const settleRequest = requestInfo
       ? () =>
-        requestInfo.then((info) => {
+        settled ??= requestInfo().then((info) => {
           if (info) {
             requestModel = info.model;
             span.setAttributes(
@@ -183,6 +187,7 @@ export function traceHandler<A extends any[]>(
           }
         }, () => {})
       : undefined;
+    const applyRequest = settleRequest;
     // Edge runtimes (workerd) freeze the isolate once the response is sent:
     // hand them the export of this request's spans through waitUntil.
     const flush = rest.length ? flushThroughWaitUntil(rest) : undefined;
@@ -209,6 +214,7 @@ export function traceHandler<A extends any[]>(
 
     const failed = (err: unknown): never => {
       try {
+        settleRequest?.();
         recordError(span, err);
         statusError = err instanceof Error ? err.name || "Error" : "_OTHER";
         endSpan(span, nowHrTime(), applyRequest, afterEnd);
@@ -218,6 +224,7 @@ export function traceHandler<A extends any[]>(
       throw err;
     };
     const answered = (res: Response): Response => {
+      settleRequest?.();
       if (res instanceof Response && res.status >= 500) {
         statusError = String(res.status);
       }

@@ -33,7 +33,7 @@ import {
   operationForPath,
 } from "../genai/openai_request.ts";
 import { runtime } from "../runtime/detect.ts";
-import { readRequestInfo } from "./request_body.ts";
+import { captureRequestInfo } from "./request_capture.ts";
 import type { ServerPlan } from "./server_options.ts";
 
 const KNOWN_METHODS = new Set([
@@ -52,8 +52,8 @@ const KNOWN_METHODS = new Set([
 /** A started server span. */
 export interface StartedSpan {
   span: Span;
-  /** The request body's GenAI attributes, still being read. */
-  requestInfo?: Promise<GenAIRequestInfo | undefined>;
+  /** The request body's GenAI attributes, once the handler has answered. */
+  requestInfo?: () => Promise<GenAIRequestInfo | undefined>;
   /** The GenAI operation, when the request is one. */
   operation?: GenAIOperation;
   /** This server's host and port, as the request addressed it. */
@@ -139,11 +139,11 @@ export function startServerSpan(
   const operation: GenAIOperation | undefined = choose
     ? safeCall(() => choose(req, u.path), undefined)
     : operationForPath(u.path);
-  let requestInfo: Promise<GenAIRequestInfo | undefined> | undefined;
+  let requestInfo: (() => Promise<GenAIRequestInfo | undefined>) | undefined;
   if (operation) {
     attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
     if (method === "POST") {
-      requestInfo = readRequestInfo(req, operation, plan.maxBodyBytes);
+      requestInfo = captureRequestInfo(req, operation, plan.maxBodyBytes);
     }
   }
   // `{method} {route}`, or `{method}` alone without a route, and `HTTP` for

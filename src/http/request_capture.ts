@@ -1,0 +1,174 @@
+/**
+ * The served request's GenAI attributes, taken from the body as the handler
+ * reads it: `text()`, `json()`, `arrayBuffer()`, `bytes()` and `blob()` are
+ * shadowed on the request itself to see their result, so the body is read
+ * once, by the handler (no clone, no tee, no second read). A handler that
+ * reads `req.body` directly gets a bounded clone read beside it, taken when
+ * it first touches `body`; one that never reads it gets a bounded read of
+ * the unread body once it has answered. The `Request` stays the very object
+ * the runtime gave (`Deno.upgradeWebSocket`, Bun's `server.requestIP` keep
+ * working); only own properties are added.
+ *
+ * @module
+ */
+import { readBounded } from "./body_reader.ts";
+import {
+  type GenAIOperation,
+  type GenAIRequestInfo,
+  parseRequestBody,
+  parseRequestJson,
+} from "../genai/openai_request.ts";
+
+/** What a capture knows, on the request under a private symbol. */
+interface Capture {
+  operation: GenAIOperation;
+  maxBytes: number;
+  /** What the handler's read gave, once it read. */
+  result?: Promise<GenAIRequestInfo | undefined>;
+}
+
+const CAPTURE = Symbol("llmtrace.requestCapture");
+type Captured = Request & { [CAPTURE]?: Capture };
+
+const proto = Request.prototype;
+const bodyGetter = Object.getOwnPropertyDescriptor(proto, "body")?.get;
+
+function bounded<T>(
+  cap: Capture,
+  p: Promise<T>,
+  size: (v: T) => number,
+  parse: (v: T) => GenAIRequestInfo | undefined,
+): Promise<T> {
+  cap.result ??= p.then(
+    (v) => (size(v) <= cap.maxBytes ? parse(v) : undefined),
+    () => undefined,
+  );
+  return p;
+}
+
+// Shared methods (no closure per request): `this` is the request.
+const methods: Record<string, (this: Captured) => Promise<unknown>> = {
+  text() {
+    const cap = this[CAPTURE]!;
+    return bounded(
+      cap,
+      proto.text.call(this),
+      (t) => t.length,
+      (t) => parseRequestBody(t, cap.operation),
+    );
+  },
+  json() {
+    const cap = this[CAPTURE]!;
+    // Already parsed: read the object, no second JSON.parse.
+    return bounded(
+      cap,
+      proto.json.call(this),
+      () => 0,
+      (v) => parseRequestJson(v, cap.operation),
+    );
+  },
+  arrayBuffer() {
+    const cap = this[CAPTURE]!;
+    return bounded(
+      cap,
+      proto.arrayBuffer.call(this),
+      (b) => b.byteLength,
+      (b) => parseRequestBody(new Uint8Array(b), cap.operation),
+    );
+  },
+  blob() {
+    const cap = this[CAPTURE]!;
+    const p = proto.blob.call(this);
+    cap.result ??= p.then(
+      (b) =>
+        b.size <= cap.maxBytes
+          ? b.arrayBuffer().then((a) =>
+            parseRequestBody(new Uint8Array(a), cap.operation)
+          )
+          : undefined,
+      () => undefined,
+    );
+    return p;
+  },
+};
+if (typeof (proto as { bytes?: unknown }).bytes === "function") {
+  methods.bytes = function (this: Captured) {
+    const cap = this[CAPTURE]!;
+    return bounded(
+      cap,
+      (proto as unknown as { bytes(): Promise<Uint8Array> }).bytes.call(this),
+      (b) => b.byteLength,
+      (b) => parseRequestBody(b, cap.operation),
+    );
+  };
+}
+
+/** The `body` getter: a direct reader gets a bounded clone read beside it. */
+function body(this: Captured): ReadableStream<Uint8Array> | null {
+  const cap = this[CAPTURE];
+  if (cap && cap.result === undefined && !this.bodyUsed) {
+    try {
+      const clone = proto.clone.call(this);
+      cap.result = clone.body
+        ? readBounded(clone.body, cap.maxBytes).then(({ bytes }) =>
+          bytes && parseRequestBody(bytes, cap.operation)
+        )
+        : Promise.resolve(undefined);
+    } catch {
+      cap.result = Promise.resolve(undefined);
+    }
+  }
+  return bodyGetter!.call(this);
+}
+
+const descriptors: PropertyDescriptorMap = {};
+for (const [name, value] of Object.entries(methods)) {
+  descriptors[name] = { value, configurable: true, writable: true };
+}
+if (bodyGetter) descriptors.body = { get: body, configurable: true };
+
+/**
+ * Starts capturing the GenAI attributes of a served POST's JSON body, or
+ * returns `undefined` when there is nothing to capture (a non-JSON content
+ * type, a declared length of 0 or over the limit, a body already used).
+ *
+ * @param req The served request (the object the runtime passed).
+ * @param operation The GenAI operation of its path.
+ * @param maxBytes The largest body looked into.
+ * @returns `settle`, to call once the handler has answered: the attributes,
+ * from the handler's read, or from a bounded read of the unread body.
+ */
+export function captureRequestInfo(
+  req: Request,
+  operation: GenAIOperation,
+  maxBytes: number,
+): (() => Promise<GenAIRequestInfo | undefined>) | undefined {
+  if (req.bodyUsed) return undefined;
+  const ct = req.headers.get("content-type");
+  if (ct && !ct.includes("json")) return undefined;
+  const cl = req.headers.get("content-length");
+  if (cl !== null && (Number(cl) > maxBytes || cl === "0")) return undefined;
+  const cap: Capture = { operation, maxBytes };
+  try {
+    (req as Captured)[CAPTURE] = cap;
+    Object.defineProperties(req, descriptors);
+  } catch {
+    return undefined; // a frozen request: no attributes, the request untouched
+  }
+  return () => {
+    if (cap.result) return cap.result;
+    // The handler never read its body: read it now (bounded), if the
+    // runtime still has it (Bun drops an unread body with the response).
+    try {
+      if (req.bodyUsed || !bodyGetter) return Promise.resolve(undefined);
+      const stream = bodyGetter.call(req);
+      return stream
+        ? readBounded(stream, maxBytes).then(({ bytes }) =>
+          bytes && parseRequestBody(bytes, operation)
+        )
+        : Promise.resolve(undefined);
+    } catch {
+      return Promise.resolve(undefined);
+    }
+  };
+}
