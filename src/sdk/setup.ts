@@ -15,7 +15,7 @@ import type {
 import type { OtelApi } from "../core/api.ts";
 import { runtime } from "../runtime/detect.ts";
 import type { ExporterConfig } from "./config.ts";
-import { consoleDiagLogger, diagLevel } from "./diag.ts";
+import { createConsoleDiagLogger, diagLevel } from "./diag.ts";
 import { createSpanExporter } from "./exporter.ts";
 import { buildResource } from "./resource.ts";
 import { refreshLimits } from "../core/limits.ts";
@@ -102,8 +102,13 @@ export function registerGlobals(
     }),
   );
   let diagSet = false;
+  // Ours holds back repeats (one line per 10 s); at the end it says what it
+  // held back since its last line.
+  const ours = plan.diagLogger === undefined
+    ? createConsoleDiagLogger()
+    : undefined;
   if (plan.diagLogger !== null) {
-    diagSet = diag.setLogger(plan.diagLogger ?? consoleDiagLogger, {
+    diagSet = diag.setLogger(plan.diagLogger ?? ours!, {
       logLevel: diagLevel(api, runtime().getEnv("OTEL_LOG_LEVEL")),
       suppressOverrideMessage: true,
     });
@@ -122,6 +127,8 @@ export function registerGlobals(
       if (propagationSet) propagation.disable();
       if (contextSet) context.disable();
       if (diagSet) diag.disable();
+      const left = ours?.summary();
+      if (left) console.warn("llmtrace (otel):", left);
     },
   };
 }
