@@ -18,3 +18,4 @@ export {
 // OTLP http/protobuf over fetch from the official exporter pieces' public
 // entry points, with llmtrace's one-pass span writer.
 export { createTraceExporter } from "./trace_exporter.ts";
+export { slicedExporter } from "./sliced_exporter.ts";

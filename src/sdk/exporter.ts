@@ -1,6 +1,7 @@
 /**
  * The one OTLP span exporter factory: http/protobuf, sent with `fetch`, the
- * official transport's retries and bounded concurrency.
+ * official transport's retries and bounded concurrency, llmtrace's span
+ * writer, batches sent as slices of at most 128 spans.
  *
  * @module
  */
@@ -15,12 +16,14 @@ export function createSpanExporter(
   config: ExporterConfig,
 ): SpanExporter {
   // The SDK reads `process.env` while it is built, which Deno guards.
-  return runtime().withSafeProcessEnv(() =>
-    sdk.createTraceExporter({
-      url: config.url,
-      headers: config.headers,
-      timeoutMillis: config.timeoutMillis,
-    })
+  return sdk.slicedExporter(
+    runtime().withSafeProcessEnv(() =>
+      sdk.createTraceExporter({
+        url: config.url,
+        headers: config.headers,
+        timeoutMillis: config.timeoutMillis,
+      })
+    ),
   );
 }
 
