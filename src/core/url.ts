@@ -25,48 +25,47 @@ export interface UrlParts {
  */
 export function urlParts(url: string): UrlParts {
   const se = url.indexOf("://");
-  if (se > 0) {
-    const scheme = url.slice(0, se).toLowerCase();
-    const authStart = se + 3;
-    let pathStart = authStart;
-    const len = url.length;
-    while (pathStart < len) {
-      const c = url.charCodeAt(pathStart);
-      if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
-      if (c === 64 /* @ */) return slow(url);
-      pathStart++;
-    }
-    const authority = url.slice(authStart, pathStart);
-    let host = authority;
-    let port: number | undefined;
-    const close = authority.lastIndexOf("]");
-    const colon = authority.lastIndexOf(":");
-    if (colon > close) {
-      host = authority.slice(0, colon);
-      const p = Number(authority.slice(colon + 1));
-      port = Number.isInteger(p) && p > 0 ? p : undefined;
-    }
-    if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-    port ??= scheme === "https" ? 443 : scheme === "http" ? 80 : undefined;
-    let path = "/";
-    let query: string | undefined;
-    if (pathStart < len && url.charCodeAt(pathStart) === 47) {
-      let end = pathStart;
-      while (end < len) {
-        const c = url.charCodeAt(end);
-        if (c === 63 || c === 35) break;
-        end++;
-      }
-      path = url.slice(pathStart, end);
-      pathStart = end;
-    }
-    if (pathStart < len && url.charCodeAt(pathStart) === 63) {
-      const hash = url.indexOf("#", pathStart);
-      query = url.slice(pathStart + 1, hash < 0 ? len : hash);
-    }
-    return { scheme, host: host.toLowerCase(), port, path, query };
+  if (se <= 0) return slow(url);
+  // Native string searches: a request's URL is short, and a loop over its
+  // char codes costs more than these (most of the time is in the path).
+  const scheme = se === 4 && url.startsWith("http")
+    ? "http"
+    : se === 5 && url.startsWith("https")
+    ? "https"
+    : url.slice(0, se).toLowerCase();
+  const authStart = se + 3;
+  const len = url.length;
+  const slash = url.indexOf("/", authStart);
+  const question = url.indexOf("?", authStart);
+  const hashAt = url.indexOf("#", authStart);
+  let authEnd = slash < 0 ? len : slash;
+  if (question >= 0 && question < authEnd) authEnd = question;
+  if (hashAt >= 0 && hashAt < authEnd) authEnd = hashAt;
+  const authority = url.slice(authStart, authEnd);
+  if (authority.includes("@")) return slow(url); // user info
+  let host = authority;
+  let port: number | undefined;
+  const close = authority.lastIndexOf("]");
+  const colon = authority.lastIndexOf(":");
+  if (colon > close) {
+    host = authority.slice(0, colon);
+    const p = Number(authority.slice(colon + 1));
+    port = Number.isInteger(p) && p > 0 ? p : undefined;
   }
-  return slow(url);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  port ??= scheme === "https" ? 443 : scheme === "http" ? 80 : undefined;
+  // The path ends at the query or the fragment, whichever comes first.
+  let pathEnd = len;
+  if (question > authEnd || (question === authEnd && question >= 0)) {
+    pathEnd = question;
+  }
+  if (hashAt >= authEnd && hashAt < pathEnd) pathEnd = hashAt;
+  const path = authEnd === slash ? url.slice(authEnd, pathEnd) : "/";
+  let query: string | undefined;
+  if (question >= 0 && question === pathEnd) {
+    query = url.slice(question + 1, hashAt > question ? hashAt : len);
+  }
+  return { scheme, host: host.toLowerCase(), port, path, query };
 }
 
 function slow(url: string): UrlParts {

@@ -22,13 +22,56 @@ import type {
 } from "@opentelemetry/api";
 import type { OtelApi } from "../core/api.ts";
 
+const INVALID_TRACE_ID = "00000000000000000000000000000000";
+
 /** W3C trace-flags bit 1: at least the right-most 7 bytes of the trace id are random. */
 export const RANDOM_TRACE_ID_FLAG = 0x02;
 
-const HEX: string[] = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0"),
-);
+/** The char codes of `0`–`9`, `a`–`f`. */
+const NIBBLE = new Uint8Array([
+  48,
+  49,
+  50,
+  51,
+  52,
+  53,
+  54,
+  55,
+  56,
+  57,
+  97,
+  98,
+  99,
+  100,
+  101,
+  102,
+]);
+
+/**
+ * 8 bytes as 16 hex characters, in one flat string (concatenating per byte
+ * builds a rope that every later reader of the id pays to flatten).
+ */
+function hex8(p: Uint8Array, o: number): string {
+  const n = NIBBLE;
+  return String.fromCharCode(
+    n[p[o] >> 4],
+    n[p[o] & 15],
+    n[p[o + 1] >> 4],
+    n[p[o + 1] & 15],
+    n[p[o + 2] >> 4],
+    n[p[o + 2] & 15],
+    n[p[o + 3] >> 4],
+    n[p[o + 3] & 15],
+    n[p[o + 4] >> 4],
+    n[p[o + 4] & 15],
+    n[p[o + 5] >> 4],
+    n[p[o + 5] & 15],
+    n[p[o + 6] >> 4],
+    n[p[o + 6] & 15],
+    n[p[o + 7] >> 4],
+    n[p[o + 7] & 15],
+  );
+}
 // One getRandomValues call fills ids for 256 spans (or 170 span + trace id
 // pairs); ids are taken from it front to back, never twice.
 const POOL_BYTES = 2048;
@@ -49,7 +92,8 @@ export class WebCryptoIdGenerator {
     this.#crypto = crypto;
   }
 
-  #hex(bytes: number): string {
+  /** The pool's offset of `bytes` fresh bytes, not all zero. */
+  #take(bytes: number): number {
     for (;;) {
       if (this.#offset + bytes > POOL_BYTES) {
         this.#crypto.getRandomValues(this.#pool);
@@ -57,25 +101,21 @@ export class WebCryptoIdGenerator {
       }
       const start = this.#offset;
       this.#offset += bytes;
-      let out = "";
-      let zero = true;
       for (let i = start; i < start + bytes; i++) {
-        const b = this.#pool[i];
-        if (b !== 0) zero = false;
-        out += HEX[b];
+        if (this.#pool[i] !== 0) return start;
       }
-      if (!zero) return out;
     }
   }
 
   /** 16 random bytes as 32 lower-case hex characters. */
   generateTraceId(): string {
-    return this.#hex(16);
+    const o = this.#take(16);
+    return hex8(this.#pool, o) + hex8(this.#pool, o + 8);
   }
 
   /** 8 random bytes as 16 lower-case hex characters. */
   generateSpanId(): string {
-    return this.#hex(8);
+    return hex8(this.#pool, this.#take(8));
   }
 }
 
@@ -107,12 +147,16 @@ function markRandom(
   } catch {
     return;
   }
+  // A suppressed span shares the API's invalid span context (never to be
+  // touched); any other new span has valid ids (the SDK draws new ones
+  // under an invalid parent), so sharing the parent's trace id means
+  // continuing it. No regex checks on the hot path.
   if (
     !sc || (sc.traceFlags & RANDOM_TRACE_ID_FLAG) !== 0 ||
-    !api.trace.isSpanContextValid(sc) || Object.isFrozen(sc)
+    sc === api.INVALID_SPAN_CONTEXT || sc.traceId === INVALID_TRACE_ID ||
+    Object.isFrozen(sc)
   ) return;
-  const continues = parent !== undefined &&
-    api.trace.isSpanContextValid(parent) && parent.traceId === sc.traceId;
+  const continues = parent !== undefined && parent.traceId === sc.traceId;
   const random = continues
     ? (parent.traceFlags & RANDOM_TRACE_ID_FLAG) !== 0
     : newTraceIdsAreRandom;
