@@ -30,11 +30,11 @@ export { loadOtelApi, type OtelApi } from "./src/core/api.ts";
 export {
   forceFlush,
   initTracer,
-  type InitTracerOptions,
   initWorkerTracer,
   isTracingEnabled,
   shutdownTracing,
 } from "./src/sdk/provider.ts";
+export type { InitTracerOptions } from "./src/sdk/init_options.ts";
 export { isOtelAvailable, otelImportError } from "./src/sdk/load.ts";
 export { getSpanExporter } from "./src/sdk/exporter.ts";
 export { logTracingDisabledWarning } from "./src/vllm/warnings.ts";

@@ -1,5 +1,5 @@
 /**
- * Byte helpers shared by the request and response readers.
+ * Byte helpers shared by the request, response and stream readers.
  *
  * @module
  */
@@ -21,4 +21,27 @@ export function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
     off += p.byteLength;
   }
   return out;
+}
+
+/**
+ * `buf` when it holds at least `needed` bytes, else a new array of the next
+ * power-of-two multiple of its size (from 256) holding the first `keep`
+ * bytes of `buf`.
+ *
+ * @param buf The current buffer, if any.
+ * @param needed The bytes it must hold.
+ * @param keep How many leading bytes of `buf` to carry over when it grows.
+ * @returns A buffer of at least `needed` bytes.
+ */
+export function growBytes(
+  buf: Uint8Array | undefined,
+  needed: number,
+  keep: number,
+): Uint8Array {
+  if (buf !== undefined && buf.length >= needed) return buf;
+  let capacity = buf === undefined ? 256 : buf.length * 2;
+  while (capacity < needed) capacity *= 2;
+  const grown = new Uint8Array(capacity);
+  if (keep > 0) grown.set(buf!.subarray(0, keep));
+  return grown;
 }

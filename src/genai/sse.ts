@@ -42,6 +42,9 @@ export interface SseFramerOptions {
   maxEventBytes?: number;
 }
 
+import { growBytes } from "../core/bytes.ts";
+import { KEEP_CAPACITY, SseEventData } from "./sse_event.ts";
+
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
@@ -49,8 +52,6 @@ const SPACE = 0x20;
 /** The bytes of `data:`. */
 const DATA_FIELD = [0x64, 0x61, 0x74, 0x61, COLON];
 const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
-/** Tail buffers bigger than this are released once the line completes. */
-const KEEP_TAIL_CAPACITY = 64 * 1024;
 
 /**
  * Receives one event's data: `buf[start..end)`, data lines joined with `\n`.
@@ -62,6 +63,11 @@ export type SseEventHandler = (
   start: number,
   end: number,
 ) => void;
+
+/** Whether the three bytes are the UTF-8 byte order mark. */
+function isBom(b0: number, b1: number, b2: number): boolean {
+  return b0 === 0xef && b1 === 0xbb && b2 === 0xbf;
+}
 
 /** Whether `buf[start..end)` begins with the field name `data` ended by `:` or the line end. */
 function isDataLine(buf: Uint8Array, start: number, end: number): boolean {
@@ -108,19 +114,8 @@ export class SseFramer {
   #skipLF = false;
   /** No line has been completed yet (for the BOM). */
   #firstLine = true;
-  /**
-   * The current event's data: none (`#dataBuf` undefined), one line viewed
-   * where it lies (`#dataBuf` is the chunk), or lines joined in `#joined`.
-   */
-  #dataBuf: Uint8Array | undefined;
-  #dataStart = 0;
-  #dataEnd = 0;
-  /** Owned bytes for data that cannot stay a view (joined lines, tail lines). */
-  #joined: Uint8Array | undefined;
-  /** Bytes of the current event's data lines so far. */
-  #eventBytes = 0;
-  /** The current event outgrew the limit: it will be counted, not delivered. */
-  #oversized = false;
+  /** The current event's data. */
+  readonly #event = new SseEventData();
   #ended = false;
 
   /**
@@ -142,14 +137,7 @@ export class SseFramer {
     if (this.#ended || !(chunk instanceof Uint8Array)) return;
     try {
       this.#scan(chunk);
-      // An event still open holds a view into this chunk, which is handed
-      // on downstream (and may be transferred): keep a copy instead.
-      if (this.#dataBuf === chunk) {
-        const start = this.#dataStart;
-        const end = this.#dataEnd;
-        this.#dataBuf = undefined;
-        this.#appendData(chunk, start, end, true);
-      }
+      this.#event.detach(chunk);
     } catch {
       // Not expected (onEvent must not throw): stay usable, keep flowing.
       this.#resetLine();
@@ -184,7 +172,7 @@ export class SseFramer {
    * unfinished event's data): never much more than `maxEventBytes`.
    */
   get bufferedBytes(): number {
-    return this.#tailLength + this.#eventBytes;
+    return this.#tailLength + this.#event.bytes;
   }
 
   /**
@@ -195,7 +183,7 @@ export class SseFramer {
   get atBoundary(): boolean {
     return !this.#firstLine && !this.#ended && !this.#skipLF &&
       this.#tailLength === 0 && !this.#discardingLine &&
-      this.#dataBuf === undefined && !this.#oversized;
+      this.#event.buf === undefined && !this.#event.oversized;
   }
 
   /**
@@ -209,9 +197,7 @@ export class SseFramer {
     this.#tail = undefined;
     this.#tailLength = 0;
     this.#discardingLine = false;
-    this.#dataBuf = undefined;
-    this.#eventBytes = 0;
-    this.#oversized = false;
+    this.#event.reset();
   }
 
   #scan(chunk: Uint8Array): void {
@@ -256,9 +242,7 @@ export class SseFramer {
           this.#tailLength = 0;
           this.#line(this.#tail!, 0, tailLength);
         }
-        if (
-          this.#tail !== undefined && this.#tail.length > KEEP_TAIL_CAPACITY
-        ) {
+        if (this.#tail !== undefined && this.#tail.length > KEEP_CAPACITY) {
           this.#tail = undefined;
         }
       } else {
@@ -275,24 +259,18 @@ export class SseFramer {
     const needed = used + end - start;
     // A line that cannot fit in the event any more: stop keeping it. (A
     // data line would make the event oversized; other lines are ignored.)
-    if (needed > this.#maxEventBytes + 3 /* BOM */ - this.#eventBytes) {
-      if (this.#overLongLineIsData(chunk, start, end)) this.#oversize();
+    if (needed > this.#maxEventBytes + 3 /* BOM */ - this.#event.bytes) {
+      if (this.#overLongLineIsData(chunk, start, end)) this.#event.oversize();
       this.#firstLine = false;
       this.#tailLength = 0;
-      if (this.#tail !== undefined && this.#tail.length > KEEP_TAIL_CAPACITY) {
+      if (this.#tail !== undefined && this.#tail.length > KEEP_CAPACITY) {
         this.#tail = undefined;
       }
       this.#discardingLine = true;
       return;
     }
-    let tail = this.#tail;
-    if (tail === undefined || tail.length < needed) {
-      let capacity = tail === undefined ? 256 : tail.length * 2;
-      while (capacity < needed) capacity *= 2;
-      const grown = new Uint8Array(capacity);
-      if (used > 0) grown.set(tail!.subarray(0, used));
-      this.#tail = tail = grown;
-    }
+    const tail = growBytes(this.#tail, needed, used);
+    this.#tail = tail;
     tail.set(chunk.subarray(start, end), used);
     this.#tailLength = needed;
   }
@@ -310,20 +288,11 @@ export class SseFramer {
     const at = (k: number): number =>
       k < used ? tail![k] : chunk[start + k - used];
     let k = 0;
-    if (
-      this.#firstLine && length >= 3 && at(0) === 0xef && at(1) === 0xbb &&
-      at(2) === 0xbf
-    ) k = 3;
+    if (this.#firstLine && length >= 3 && isBom(at(0), at(1), at(2))) k = 3;
     for (let i = 0; i < 5 && k + i < length; i++) {
       if (at(k + i) !== DATA_FIELD[i]) return false;
     }
     return true;
-  }
-
-  #oversize(): void {
-    this.#oversized = true;
-    this.#dataBuf = undefined;
-    this.#eventBytes = 0;
   }
 
   /** Handles one complete line `buf[start..end)` (without its line end). */
@@ -331,80 +300,37 @@ export class SseFramer {
     if (this.#firstLine) {
       this.#firstLine = false;
       if (
-        end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb &&
-        buf[start + 2] === 0xbf
+        end - start >= 3 && isBom(buf[start], buf[start + 1], buf[start + 2])
       ) start += 3;
     }
     if (start === end) {
       this.#dispatch();
       return;
     }
-    if (!isDataLine(buf, start, end) || this.#oversized) return;
+    const event = this.#event;
+    if (!isDataLine(buf, start, end) || event.oversized) return;
     const lineBytes = end - start;
-    if (this.#eventBytes + lineBytes > this.#maxEventBytes) {
-      this.#oversize();
+    if (event.bytes + lineBytes > this.#maxEventBytes) {
+      event.oversize();
       return;
     }
-    this.#eventBytes += lineBytes;
+    event.bytes += lineBytes;
     let valueStart = start + 5;
     if (valueStart < end && buf[valueStart] === SPACE) valueStart++;
     if (valueStart > end) valueStart = end;
-    this.#appendData(buf, valueStart, end, buf === this.#tail);
-  }
-
-  /**
-   * Adds one data line's value to the event: a view when it is the first
-   * line and lies in a chunk; else copied into the owned buffer (a tail line
-   * would be overwritten by the next incomplete line).
-   */
-  #appendData(
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    transient: boolean,
-  ): void {
-    if (this.#dataBuf === undefined && !transient) {
-      this.#dataBuf = buf;
-      this.#dataStart = start;
-      this.#dataEnd = end;
-      return;
-    }
-    const had = this.#dataBuf !== undefined;
-    const used = had ? this.#dataEnd - this.#dataStart : 0;
-    const needed = used + (had ? 1 : 0) + end - start;
-    let joined = this.#joined;
-    if (joined === undefined || joined.length < needed) {
-      let capacity = joined === undefined ? 256 : joined.length * 2;
-      while (capacity < needed) capacity *= 2;
-      joined = new Uint8Array(capacity);
-    }
-    if (had) {
-      // Copy what is held first (it may be this very buffer: copyWithin).
-      if (this.#dataBuf === joined) {
-        joined.copyWithin(0, this.#dataStart, this.#dataEnd);
-      } else {
-        joined.set(this.#dataBuf!.subarray(this.#dataStart, this.#dataEnd));
-      }
-      joined[used] = LF;
-    }
-    joined.set(buf.subarray(start, end), had ? used + 1 : 0);
-    if (joined.length <= KEEP_TAIL_CAPACITY) this.#joined = joined;
-    this.#dataBuf = joined;
-    this.#dataStart = 0;
-    this.#dataEnd = needed;
+    // A tail line would be overwritten by the next incomplete line: copy it.
+    event.add(buf, valueStart, end, buf === this.#tail);
   }
 
   /** Ends the current event (at a blank line or at the end of the stream). */
   #dispatch(): void {
-    const buf = this.#dataBuf;
-    const oversized = this.#oversized;
-    this.#dataBuf = undefined;
-    this.#eventBytes = 0;
-    this.#oversized = false;
+    const event = this.#event;
+    const { buf, start, end, oversized } = event;
+    event.reset();
     if (oversized) {
       this.#oversizedEvents++;
       return;
     }
-    if (buf !== undefined) this.#onEvent(buf, this.#dataStart, this.#dataEnd);
+    if (buf !== undefined) this.#onEvent(buf, start, end);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Span } from "@opentelemetry/api";
 import type { Attributes, Context } from "../core/types.ts";
-import { _api, KIND, type OtelApi, STATUS_ERROR } from "../core/api.ts";
+import { _api, KIND, STATUS_ERROR } from "../core/api.ts";
 import { semconvMode, SpanAttributes } from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
@@ -19,12 +19,11 @@ import {
   SERVER_PORT,
   URL_FULL,
 } from "../core/keys.ts";
-import { formatTraceHeaders } from "../core/propagation.ts";
 import { nowHrTime } from "../core/time.ts";
 import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { measurementSink } from "../core/measure.ts";
-import { type UrlParts, urlParts } from "../core/url.ts";
+import { urlParts } from "../core/url.ts";
 import { expectFunction, expectObject } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
 import {
@@ -32,10 +31,15 @@ import {
   operationForPath,
 } from "../genai/openai_request.ts";
 import { providerForHost } from "../genai/provider_name.ts";
-import { runtime } from "../runtime/detect.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
 import { type Outcome, reportMeasurement } from "./measure.ts";
 import { endSpan, followResponse } from "./response.ts";
+import {
+  allowed,
+  injectTraceHeaders,
+  originOf,
+  upstreamSignal,
+} from "./upstream.ts";
 
 /**
  * The third argument of {@link tracedFetch}.
@@ -80,75 +84,6 @@ export interface TracedFetchOptions {
   attributes?: Attributes;
   /** The `fetch` to call. @default globalThis.fetch */
   fetch?: typeof fetch;
-}
-
-/** `scheme://host[:port]`, the port only when it is not the default. */
-function originOf(u: UrlParts): string {
-  const host = u.host.includes(":") ? `[${u.host}]` : u.host;
-  const defaultPort = (u.scheme === "http" && u.port === 80) ||
-    (u.scheme === "https" && u.port === 443) || u.port === undefined;
-  return `${u.scheme}://${host}${defaultPort ? "" : `:${u.port}`}`;
-}
-
-function allowed(
-  url: string,
-  origin: string,
-  rule: TracedFetchOptions["propagateTo"],
-): boolean {
-  if (rule === undefined) return true;
-  try {
-    return typeof rule === "function"
-      ? rule(url) === true
-      : rule.includes(origin);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Sets `traceparent`/`tracestate` for `span` (strict W3C formatting) and
- * whatever else the registered propagator adds (baggage) on `headers`.
- */
-function injectTraceHeaders(
-  api: OtelApi,
-  headers: Headers,
-  parent: Context,
-  span: Span,
-): void {
-  const carrier: Record<string, string> = {};
-  try {
-    api.propagation.inject(api.trace.setSpan(parent, span), carrier);
-  } catch {
-    // a broken propagator must not break the call
-  }
-  for (const [k, v] of Object.entries(carrier)) {
-    if (k !== "traceparent" && k !== "tracestate") headers.set(k, v);
-  }
-  const tc = formatTraceHeaders(span.spanContext());
-  headers.delete("traceparent");
-  headers.delete("tracestate");
-  if (tc) {
-    headers.set("traceparent", tc.traceparent);
-    if (tc.tracestate) headers.set("tracestate", tc.tracestate);
-  }
-}
-
-/**
- * The signal of the upstream call: the caller's own (`init.signal`, else a
- * `Request` input's), joined with the served request's client-gone signal.
- */
-function upstreamSignal(
-  init: RequestInit | undefined,
-  request: Request | undefined,
-  served: Request | undefined,
-): AbortSignal | undefined {
-  const signals = [
-    init?.signal ?? request?.signal,
-    served ? runtime().clientGoneSignal(served) : undefined,
-  ].filter((s): s is AbortSignal => s instanceof AbortSignal);
-  return signals.length > 1 && typeof AbortSignal.any === "function"
-    ? AbortSignal.any(signals)
-    : signals[0];
 }
 
 /** `chat {model}` / `{operation} {model}` when the model is known, else the method. */

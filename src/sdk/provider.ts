@@ -4,19 +4,12 @@
  *
  * @module
  */
-import type {
-  Attributes,
-  ContextManager,
-  DiagLogger,
-  SpanProcessor,
-  Tracer,
-} from "../core/types.ts";
+import type { Attributes, Tracer } from "../core/types.ts";
 import { _api, loadOtelApi } from "../core/api.ts";
 import { VLLM_PROCESS_KIND, VLLM_PROCESS_NAME } from "../core/keys.ts";
 import { _setProvider } from "../core/tracer.ts";
 import { awaitPending } from "../core/pending.ts";
 import {
-  describe,
   expectAttributesObject,
   expectObject,
   expectString,
@@ -31,51 +24,13 @@ import {
   startMetrics,
 } from "../metrics/provider.ts";
 import { buildProvider, type Provider, registerGlobals } from "./setup.ts";
-
-/**
- * Options of {@link initTracer} beyond vLLM's three arguments.
- *
- * @example
- * ```ts
- * import { initTracer, type InitTracerOptions } from "@llmtrace/otel";
- *
- * const options: InitTracerOptions = { contextManager: null, flushOnExit: true };
- * await initTracer("my.server", undefined, undefined, options);
- * ```
- */
-export interface InitTracerOptions {
-  /**
-   * The context manager to register when none is registered yet. `undefined`
-   * registers the web SDK's `StackContextManager` (synchronous nesting, no
-   * AsyncLocalStorage); `null` registers none. llmtrace never needs one for
-   * correctness: its request spans pass context explicitly.
-   * @default undefined
-   */
-  contextManager?: ContextManager | null;
-  /**
-   * Write the endpoint to `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` so child
-   * processes inherit it, as vLLM does (skipped where the runtime forbids it).
-   * @default true
-   */
-  exportEndpointToEnv?: boolean;
-  /**
-   * Flush and shut down on normal process exit (Deno `beforeunload`,
-   * Bun/Node `beforeExit`).
-   * @default true
-   */
-  flushOnExit?: boolean;
-  /**
-   * More span processors after llmtrace's batch exporter, e.g. a second
-   * exporter for another collector.
-   */
-  spanProcessors?: SpanProcessor[];
-  /**
-   * Where the SDK's diagnostics go (export failures, "Dropped N spans because
-   * maxQueueSize reached"): a console logger at `OTEL_LOG_LEVEL` (default
-   * WARN) unless given; `null` leaves the global diag logger alone.
-   */
-  diagLogger?: DiagLogger | null;
-}
+import {
+  checkSpanProcessors,
+  exportEndpointToEnv,
+  type InitTracerOptions,
+  isDisabled,
+  metricsEndpointFor,
+} from "./init_options.ts";
 
 interface State {
   provider: Provider;
@@ -88,47 +43,6 @@ interface State {
 let state: State | undefined;
 let warnedSecondInit = false;
 let warnedNative = false;
-
-function isDisabled(): boolean {
-  return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
-}
-
-function checkSpanProcessors(sp: unknown): void {
-  if (
-    sp !== undefined &&
-    (!Array.isArray(sp) || !sp.every((p) => p && typeof p.onEnd === "function"))
-  ) {
-    throw new TypeError(
-      `options.spanProcessors must be an array of SpanProcessor, got ${
-        describe(sp)
-      }`,
-    );
-  }
-}
-
-/**
- * Where metrics go when `initTracer` was given an explicit traces URL and no
- * metrics endpoint is configured: the same collector (`…/v1/traces` →
- * `…/v1/metrics`). Otherwise the metrics' own `OTEL_*` rules apply.
- */
-function metricsEndpointFor(tracesUrl: string | undefined): string | undefined {
-  if (tracesUrl === undefined) return undefined;
-  if (runtime().getEnv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")?.trim()) {
-    return undefined;
-  }
-  const m = /^(.*)\/v1\/traces\/?$/.exec(tracesUrl.trim());
-  return m ? `${m[1]}/v1/metrics` : undefined;
-}
-
-/** Writes the endpoint for child processes; returns how to put it back. */
-function exportEndpointToEnv(url: string): () => void {
-  const rt = runtime();
-  const previous = rt.getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-  if (!rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)) return () => {};
-  return () => {
-    rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", previous);
-  };
-}
 
 /**
  * Sets up tracing for this process: an OpenTelemetry `WebTracerProvider` with

@@ -61,7 +61,7 @@ test("one line per window, then a count of what was left out", () => {
 });
 
 test("debug output is not held back; summary() tells what is still held", () => {
-  let t = 0;
+  const t = 0;
   const log = createConsoleDiagLogger(DIAG_WINDOW_MS, () => t);
   const debug: string[] = [];
   const savedDebug = console.debug;

@@ -1,0 +1,112 @@
+/**
+ * What `initTracer` (`provider.ts`) takes beyond vLLM's three arguments,
+ * and the small decisions made from them and the environment before a
+ * provider is built.
+ *
+ * @example
+ * ```ts
+ * import { metricsEndpointFor } from "./init_options.ts";
+ *
+ * console.log(metricsEndpointFor("http://127.0.0.1:4318/v1/traces"));
+ * // http://127.0.0.1:4318/v1/metrics (unless a metrics endpoint is set)
+ * ```
+ *
+ * @module
+ */
+import type {
+  ContextManager,
+  DiagLogger,
+  SpanProcessor,
+} from "../core/types.ts";
+import { describe } from "../core/validate.ts";
+import { runtime } from "../runtime/detect.ts";
+
+/**
+ * Options of {@link initTracer} beyond vLLM's three arguments.
+ *
+ * @example
+ * ```ts
+ * import { initTracer, type InitTracerOptions } from "@llmtrace/otel";
+ *
+ * const options: InitTracerOptions = { contextManager: null, flushOnExit: true };
+ * await initTracer("my.server", undefined, undefined, options);
+ * ```
+ */
+export interface InitTracerOptions {
+  /**
+   * The context manager to register when none is registered yet. `undefined`
+   * registers the web SDK's `StackContextManager` (synchronous nesting, no
+   * AsyncLocalStorage); `null` registers none. llmtrace never needs one for
+   * correctness: its request spans pass context explicitly.
+   * @default undefined
+   */
+  contextManager?: ContextManager | null;
+  /**
+   * Write the endpoint to `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` so child
+   * processes inherit it, as vLLM does (skipped where the runtime forbids it).
+   * @default true
+   */
+  exportEndpointToEnv?: boolean;
+  /**
+   * Flush and shut down on normal process exit (Deno `beforeunload`,
+   * Bun/Node `beforeExit`).
+   * @default true
+   */
+  flushOnExit?: boolean;
+  /**
+   * More span processors after llmtrace's batch exporter, e.g. a second
+   * exporter for another collector.
+   */
+  spanProcessors?: SpanProcessor[];
+  /**
+   * Where the SDK's diagnostics go (export failures, "Dropped N spans because
+   * maxQueueSize reached"): a console logger at `OTEL_LOG_LEVEL` (default
+   * WARN) unless given; `null` leaves the global diag logger alone.
+   */
+  diagLogger?: DiagLogger | null;
+}
+
+/** Whether `OTEL_SDK_DISABLED` is `true`. */
+export function isDisabled(): boolean {
+  return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
+}
+
+/** Throws a `TypeError` naming the value unless it is an array of span processors. */
+export function checkSpanProcessors(sp: unknown): void {
+  if (
+    sp !== undefined &&
+    (!Array.isArray(sp) || !sp.every((p) => p && typeof p.onEnd === "function"))
+  ) {
+    throw new TypeError(
+      `options.spanProcessors must be an array of SpanProcessor, got ${
+        describe(sp)
+      }`,
+    );
+  }
+}
+
+/**
+ * Where metrics go when `initTracer` was given an explicit traces URL and no
+ * metrics endpoint is configured: the same collector (`…/v1/traces` →
+ * `…/v1/metrics`). Otherwise the metrics' own `OTEL_*` rules apply.
+ */
+export function metricsEndpointFor(
+  tracesUrl: string | undefined,
+): string | undefined {
+  if (tracesUrl === undefined) return undefined;
+  if (runtime().getEnv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")?.trim()) {
+    return undefined;
+  }
+  const m = /^(.*)\/v1\/traces\/?$/.exec(tracesUrl.trim());
+  return m ? `${m[1]}/v1/metrics` : undefined;
+}
+
+/** Writes the endpoint for child processes; returns how to put it back. */
+export function exportEndpointToEnv(url: string): () => void {
+  const rt = runtime();
+  const previous = rt.getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  if (!rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)) return () => {};
+  return () => {
+    rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", previous);
+  };
+}
