@@ -70,6 +70,49 @@ export function operationForPath(path: string): GenAIOperation | undefined {
 }
 
 /**
+ * The fixed endpoint paths of the OpenAI-compatible API (and vLLM's own
+ * server) that are their own route templates: a span may be named after them
+ * without a declared route, since they are a small, bounded set.
+ */
+const KNOWN_ROUTES: ReadonlySet<string> = new Set([
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/responses",
+  "/v1/models",
+  "/v1/audio/transcriptions",
+  "/v1/audio/translations",
+  "/v1/rerank",
+  "/v1/score",
+  "/health",
+  "/ping",
+  "/metrics",
+  "/version",
+  "/tokenize",
+  "/detokenize",
+  "/pooling",
+  "/classify",
+]);
+
+/**
+ * The route template of a request path when it is exactly one of the
+ * OpenAI-compatible / vLLM fixed endpoints (`/v1/chat/completions`,
+ * `/v1/embeddings`, `/health`, ...), else `undefined`: any other path may
+ * carry ids and must not name a span.
+ *
+ * @example
+ * ```ts
+ * import { knownRoute } from "./openai_request.ts";
+ *
+ * knownRoute("/v1/chat/completions"); // "/v1/chat/completions"
+ * knownRoute("/v1/users/12345/profile"); // undefined
+ * ```
+ */
+export function knownRoute(path: string): string | undefined {
+  return KNOWN_ROUTES.has(path) ? path : undefined;
+}
+
+/**
  * What a request body says about the call, in OpenTelemetry GenAI terms.
  *
  * Fields that are absent or of the wrong type in the body are omitted.

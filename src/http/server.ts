@@ -73,8 +73,9 @@ function flushThroughWaitUntil(
 
 /**
  * Wraps a fetch-style handler so each request gets one SERVER span, named
- * `{method} {route}` (the path when no route is given; `HTTP` for an unknown
- * method), that lasts until the response body has been sent, cancelled or
+ * `{method} {route}` (`{method}` alone when no route is given and the path is
+ * not a fixed OpenAI-compatible endpoint such as `/v1/chat/completions`;
+ * `HTTP` for an unknown method), that lasts until the response body has been sent, cancelled or
  * failed: a streamed LLM answer is covered to its last chunk.
  *
  * The span carries current HTTP attributes (`http.request.method`,

@@ -63,8 +63,11 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
 export interface TraceHandlerOptions {
   /**
    * The route template for the span name and `http.route`, e.g.
-   * `"/v1/chat/completions"`; or a function of the request. Without it the
-   * span is named after the path.
+   * `"/v1/users/{id}"`; or a function of the request. Without it the span
+   * is named `{method}` alone (a path may hold ids: unbounded cardinality),
+   * except for the fixed OpenAI-compatible and vLLM endpoints
+   * (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`,
+   * `/v1/models`, `/health`, `/metrics`, ...), which are their own route.
    */
   route?: string | ((req: Request) => string | undefined);
   /**

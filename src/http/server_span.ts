@@ -30,6 +30,7 @@ import { redactQuery, urlParts } from "../core/url.ts";
 import {
   type GenAIOperation,
   type GenAIRequestInfo,
+  knownRoute,
   operationForPath,
 } from "../genai/openai_request.ts";
 import { runtime } from "../runtime/detect.ts";
@@ -111,9 +112,10 @@ export function startServerSpan(
   const known = KNOWN_METHODS.has(method);
   const u = urlParts(req.url);
   const route = plan.route;
-  const routeValue = typeof route === "function"
-    ? safeCall(() => route(req), undefined)
-    : route;
+  const routeValue =
+    (typeof route === "function"
+      ? safeCall(() => route(req), undefined)
+      : route) || knownRoute(u.path);
   const headers = req.headers;
   const attrs: Attributes = plan.baseAttributes
     ? { ...plan.baseAttributes }
@@ -148,10 +150,11 @@ export function startServerSpan(
   }
   // `{method} {route}`, or `{method}` alone without a route, and `HTTP` for
   // an unknown method (HTTP semantic conventions): a client must not be
-  // able to mint span names, and a path is unbounded cardinality.
+  // able to mint span names, and a path is unbounded cardinality. The fixed
+  // OpenAI-compatible endpoints (`knownRoute`) are their own route.
   const name = known ? method : "HTTP";
   const span = (plan.tracer ?? _tracer()).startSpan(
-    boundName(`${name} ${routeValue ?? u.path}`),
+    boundName(routeValue ? `${name} ${routeValue}` : name),
     {
       kind: KIND.SERVER,
       attributes: boundAttributes(attrs),
