@@ -121,3 +121,10 @@ export async function withServer<T>(
     await server.stop();
   }
 }
+
+/** A loopback port with nothing listening (an upstream or collector that is down). */
+export async function deadPort(): Promise<number> {
+  const s = startServer(() => new Response(""));
+  await s.stop();
+  return s.port;
+}
