@@ -1,8 +1,8 @@
 // observeBody: the pass-through stream every followed body goes through.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { observeBody } from "../src/http/observe.ts";
-import { concatBytes } from "./support/helpers.ts";
+import { observeBody } from "../../src/http/observe.ts";
+import { concatBytes } from "../support/helpers.ts";
 
 function bytes(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
