@@ -16,13 +16,13 @@ import {
   initTracer,
   shutdownTracing,
   traceHandler,
-} from "../mod.ts";
+} from "../../mod.ts";
 import {
   type OtlpReceiver,
   type ReceivedSpan,
   startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
-import { withServer } from "./support/servers.ts";
+} from "../support/otlp_receiver.ts";
+import { withServer } from "../support/servers.ts";
 
 const SERVER = 2; // OTLP SPAN_KIND_SERVER
 const REQUESTS = 120;
