@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLEAN_ENV, runFixture } from "./support/helpers.ts";
+import { CLEAN_ENV, runFixture } from "../support/helpers.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 // `import … from "x"` / `export … from "x"` statements (not `import type`,
 // not `export type`, not dynamic import()).

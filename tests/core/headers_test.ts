@@ -9,8 +9,8 @@ import {
   extractTraceHeaders,
   headerGetter,
   type HeadersLike,
-} from "../src/core/headers.ts";
-import { loadOtelApi } from "../src/core/api.ts";
+} from "../../src/core/headers.ts";
+import { loadOtelApi } from "../../src/core/api.ts";
 
 // Contexts need the API, which llmtrace loads only on demand.
 before(async () => {

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 test("deno test's op, resource and timer sanitizers pass after shutdownTracing()", async () => {
   const { code, out } = await new Promise<{ code: number | null; out: string }>(

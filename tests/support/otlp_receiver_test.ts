@@ -10,7 +10,7 @@ import {
   spansByName,
   spanTree,
   startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
+} from "./otlp_receiver.ts";
 
 // --- tiny hand-rolled OTLP encoder -----------------------------------------
 
