@@ -1,96 +1,21 @@
+// The server-sent-events framing under the stream reader (src/genai/sse.ts,
+// sse_event.ts, through openai_stream.ts): any chunking, LF / CRLF / CR line
+// ends, comments and other fields, the BOM, multi-line data, bounded
+// buffering of oversized events, end(), UTF-8 split across chunks, garbage.
+// What the events mean is in openai_stream_test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { OpenAIStreamReader as SseObserver } from "../../src/genai/openai_stream.ts";
 import {
-  OpenAIStreamReader as SseObserver,
-  type StreamInfo as SseSummary,
-} from "../src/genai/openai_stream.ts";
-
-const encoder = new TextEncoder();
-
-function chatChunk(choices: unknown[], usage: unknown = null): string {
-  return "data: " + JSON.stringify({
-    id: "chatcmpl-9xYz",
-    object: "chat.completion.chunk",
-    created: 1730000000,
-    model: "gpt-4o-mini-2024-07-18",
-    system_fingerprint: "fp_0ba0d124f1",
-    choices,
-    usage,
-  }) + "\n\n";
-}
-
-function delta(content: Record<string, unknown>, finish: string | null = null) {
-  return { index: 0, delta: content, logprobs: null, finish_reason: finish };
-}
-
-/** A realistic OpenAI chat stream, with multi-byte characters. */
-const CHAT_EVENTS = [
-  chatChunk([delta({ role: "assistant", content: "", refusal: null })]),
-  chatChunk([delta({ content: "Hé" })]),
-  chatChunk([delta({ content: "llo 🌍" })]),
-  chatChunk([delta({ content: ", 世界!" })]),
-  chatChunk([delta({}, "stop")]),
-  chatChunk([], {
-    prompt_tokens: 12,
-    completion_tokens: 4,
-    total_tokens: 16,
-    prompt_tokens_details: { cached_tokens: 8, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0 },
-  }),
-  "data: [DONE]\n\n",
-];
-const CHAT_STREAM = CHAT_EVENTS.join("");
-const CHAT_BYTES = encoder.encode(CHAT_STREAM);
-
-const CHAT_SUMMARY: SseSummary = {
-  chunks: 6,
-  contentChunks: 3,
-  id: "chatcmpl-9xYz",
-  model: "gpt-4o-mini-2024-07-18",
-  finishReasons: ["stop"],
-  inputTokens: 12,
-  outputTokens: 4,
-  cachedInputTokens: 8,
-  done: true,
-  outputText: "Héllo 🌍, 世界!",
-  errors: 0,
-};
-
-/** Byte offset at which the first content event becomes complete. */
-function firstContentEnd(
-  stream: string,
-  eventIndex: number,
-  blank: string,
-): number {
-  const events = stream.split(blank);
-  const before = events.slice(0, eventIndex + 1).join(blank);
-  // The event completes at the first byte that ends its blank line.
-  return encoder.encode(before).length + blank.length / 2;
-}
-
-interface Observed {
-  summary: SseSummary;
-  /** Which pushes returned true. */
-  flags: number[];
-  endFlag: boolean;
-}
-
-function observe(
-  bytes: Uint8Array,
-  cuts: number[],
-  options?: ConstructorParameters<typeof SseObserver>[0],
-): Observed {
-  const observer = new SseObserver(options);
-  const flags: number[] = [];
-  let start = 0;
-  const bounds = [...cuts, bytes.length];
-  for (let i = 0; i < bounds.length; i++) {
-    if (observer.push(bytes.subarray(start, bounds[i]))) flags.push(i);
-    start = bounds[i];
-  }
-  const endFlag = observer.end();
-  return { summary: observer.info, flags, endFlag };
-}
+  CHAT_BYTES,
+  CHAT_EVENTS,
+  CHAT_STREAM,
+  CHAT_SUMMARY,
+  checkEverySplit,
+  encoder,
+  firstContentEnd,
+  observe,
+} from "./chat_stream_fixtures.ts";
 
 function mulberry32(seed: number): () => number {
   return () => {
@@ -99,51 +24,6 @@ function mulberry32(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-test("sse: a realistic chat stream in one chunk", () => {
-  const { summary, flags, endFlag } = observe(CHAT_BYTES, [], {
-    captureContent: true,
-  });
-  assert.deepEqual(summary, CHAT_SUMMARY);
-  assert.deepEqual(flags, [0]);
-  assert.equal(endFlag, false);
-});
-
-test("sse: without captureContent there is no outputText", () => {
-  const { summary } = observe(CHAT_BYTES, []);
-  const { outputText: _, ...expected } = CHAT_SUMMARY;
-  assert.deepEqual(summary, expected);
-  assert.equal("outputText" in summary, false);
-});
-
-test("sse: the role chunk with empty content is not content", () => {
-  const observer = new SseObserver();
-  assert.equal(observer.push(encoder.encode(CHAT_EVENTS[0])), false);
-  assert.equal(observer.info.contentChunks, 0);
-  assert.equal(observer.info.chunks, 1);
-  assert.equal(observer.push(encoder.encode(CHAT_EVENTS[1])), true);
-  assert.equal(observer.push(encoder.encode(CHAT_EVENTS[2])), false);
-  assert.equal(observer.info.contentChunks, 2);
-});
-
-function checkEverySplit(
-  bytes: Uint8Array,
-  expected: SseSummary,
-  firstContentAt: number,
-) {
-  for (let k = 0; k <= bytes.length; k++) {
-    const { summary, flags, endFlag } = observe(bytes, [k], {
-      captureContent: true,
-    });
-    assert.deepEqual(summary, expected, `split at ${k}`);
-    assert.deepEqual(
-      flags,
-      [firstContentAt < k ? 0 : 1],
-      `flag, split at ${k}`,
-    );
-    assert.equal(endFlag, false);
-  }
 }
 
 test("sse: split at every byte boundary gives identical summaries", () => {
@@ -234,131 +114,6 @@ test("sse: a data line with no colon is an empty data field", () => {
   const other = observe(encoder.encode("database: {}\n\ndataz: {}\n\n"), []);
   assert.equal(other.summary.chunks, 0);
   assert.equal(other.summary.errors, 0);
-});
-
-test("sse: multiple choices (n=2) in index order", () => {
-  const c = (index: number, d: Record<string, unknown>, f: string | null) => ({
-    index,
-    delta: d,
-    logprobs: null,
-    finish_reason: f,
-  });
-  const stream = [
-    chatChunk([c(0, { role: "assistant", content: "" }, null)]),
-    chatChunk([c(1, { role: "assistant", content: "" }, null)]),
-    chatChunk([c(1, { content: "B1" }, null)]),
-    chatChunk([c(0, { content: "A1" }, null)]),
-    chatChunk([c(1, { content: "B2" }, null), c(0, { content: "A2" }, null)]),
-    chatChunk([c(1, {}, "length")]),
-    chatChunk([c(0, {}, "stop")]),
-    chatChunk([], { prompt_tokens: 5, completion_tokens: 8 }),
-    "data: [DONE]\n\n",
-  ].join("");
-  const expected: SseSummary = {
-    chunks: 8,
-    contentChunks: 3,
-    id: "chatcmpl-9xYz",
-    model: "gpt-4o-mini-2024-07-18",
-    finishReasons: ["stop", "length"],
-    inputTokens: 5,
-    outputTokens: 8,
-    done: true,
-    outputText: "A1A2B1B2",
-    errors: 0,
-  };
-  const bytes = encoder.encode(stream);
-  checkEverySplit(bytes, expected, firstContentEnd(stream, 2, "\n\n"));
-});
-
-test("sse: a completions (text) stream", () => {
-  const event = (text: string, finish: string | null, usage?: unknown) =>
-    "data: " + JSON.stringify({
-      id: "cmpl-8abc",
-      object: "text_completion",
-      created: 1730000000,
-      choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
-      model: "gpt-3.5-turbo-instruct",
-      ...(usage === undefined ? {} : { usage }),
-    }) + "\n\n";
-  const stream = event("", null) + event("Once", null) + event(" upon", null) +
-    event("", "length", {
-      prompt_tokens: 3,
-      completion_tokens: 2,
-      total_tokens: 5,
-    }) +
-    "data: [DONE]\n\n";
-  const expected: SseSummary = {
-    chunks: 4,
-    contentChunks: 2,
-    id: "cmpl-8abc",
-    model: "gpt-3.5-turbo-instruct",
-    finishReasons: ["length"],
-    inputTokens: 3,
-    outputTokens: 2,
-    done: true,
-    outputText: "Once upon",
-    errors: 0,
-  };
-  checkEverySplit(
-    encoder.encode(stream),
-    expected,
-    firstContentEnd(stream, 1, "\n\n"),
-  );
-});
-
-test("sse: tool calls and reasoning count as content, not as text", () => {
-  const stream = chatChunk([delta({ role: "assistant", content: null })]) +
-    chatChunk([delta({ reasoning_content: "Thinking" })]) +
-    chatChunk([delta({
-      tool_calls: [{
-        index: 0,
-        id: "call_1",
-        type: "function",
-        function: { name: "f", arguments: "" },
-      }],
-    })]) +
-    chatChunk([delta({ tool_calls: [] })]) +
-    chatChunk([delta({}, "tool_calls")]);
-  const { summary, flags } = observe(encoder.encode(stream), [], {
-    captureContent: true,
-  });
-  assert.equal(summary.chunks, 5);
-  assert.equal(summary.contentChunks, 2);
-  assert.deepEqual(summary.finishReasons, ["tool_calls"]);
-  assert.equal(summary.outputText, undefined);
-  assert.equal(summary.done, false);
-  assert.deepEqual(flags, [0]);
-});
-
-test("sse: malformed and non-object JSON events are errors, not chunks", () => {
-  const stream = CHAT_EVENTS[0] +
-    'data: {"choices":[{"delta":{"content":"x"}\n\n' + // truncated JSON
-    "data: 42\n\n" + // valid JSON, not an object
-    "data: null\n\n" +
-    "data: \n\n" + // empty data
-    CHAT_EVENTS.slice(1).join("");
-  const { summary } = observe(encoder.encode(stream), [], {
-    captureContent: true,
-  });
-  assert.deepEqual(summary, { ...CHAT_SUMMARY, errors: 4 });
-});
-
-test("sse: usage is taken from the last event that has it; null usage is ignored", () => {
-  const stream = chatChunk([delta({ content: "a" })], {
-    prompt_tokens: 7,
-    completion_tokens: 1,
-  }) +
-    chatChunk([delta({ content: "b" })], null) +
-    chatChunk([delta({}, "stop")], {
-      prompt_tokens: 7,
-      completion_tokens: 2,
-      prompt_tokens_details: { cached_tokens: 0 },
-    }) +
-    chatChunk([], { prompt_tokens: "7", completion_tokens: -1 });
-  const { summary } = observe(encoder.encode(stream), []);
-  assert.equal(summary.inputTokens, 7);
-  assert.equal(summary.outputTokens, 2);
-  assert.equal(summary.cachedInputTokens, 0);
 });
 
 test("sse: an oversized event is skipped with bounded memory", () => {
@@ -517,34 +272,4 @@ test("sse: invalid maxEventBytes falls back to the default", () => {
     observer.push(encoder.encode(big));
     assert.equal(observer.info.contentChunks, 1, String(maxEventBytes));
   }
-});
-
-test("sse: the skip-parse shortcut never hides a finish reason, usage or error", () => {
-  // After the first content event, events whose finish_reason, usage and
-  // error are null or absent are counted without JSON.parse. Hand-written
-  // JSON (any JSON whitespace, keys inside string values) must still reach
-  // the parser whenever one of them has a value.
-  const head = chatChunk([delta({ content: "a" })]);
-  const raw = (json: string) => `data: ${json}\n\n`;
-  const id = '"id":"chatcmpl-1","model":"m"';
-  const stream = head +
-    // a key named like ours inside a content string: not a value of ours
-    raw(
-      `{${id},"choices":[{"index":0,"delta":{"content":"\\"usage\\": {\\"prompt_tokens\\": 99}"},"finish_reason":null}]}`,
-    ) +
-    // tabs and spaces (the only JSON whitespace an SSE line can hold)
-    raw(
-      `{${id},"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":\t "length"}]}`,
-    ) +
-    raw(
-      `{${id},"choices":[],"usage" :\t{"prompt_tokens":3,"completion_tokens":2}}`,
-    ) +
-    // "nullish" is not null (invalid JSON: an error, not a silent skip)
-    raw(`{${id},"choices":[],"error":nullish}`);
-  const { summary } = observe(encoder.encode(stream), []);
-  assert.deepEqual(summary.finishReasons, ["length"]);
-  assert.equal(summary.inputTokens, 3);
-  assert.equal(summary.outputTokens, 2);
-  assert.equal(summary.chunks, 4);
-  assert.equal(summary.errors, 1);
 });
