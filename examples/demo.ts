@@ -21,11 +21,11 @@ import {
 } from "../mod.ts";
 import { startOtlpReceiver } from "../tests/support/otlp_receiver.ts";
 import { startOtlpMetricsReceiver } from "../tests/support/otlp_metrics.ts";
+import { deadPort, serveLoopback } from "../tests/support/servers.ts";
 import { summarizeMetrics } from "./metrics_summary.ts";
 import { chat } from "./client.ts";
 import { createInferenceServer } from "./inference_server.ts";
 import { createRouter } from "./router.ts";
-import { deadPort, serve } from "./serve.ts";
 import { palette, renderWaterfall } from "./waterfall.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -60,25 +60,25 @@ await initTracer("llmtrace.demo", receiver.url, undefined, {
 });
 const scrapeMetrics = metricsHandler();
 
-const engine = await serve(createInferenceServer({
+const engine = await serveLoopback(createInferenceServer({
   slots: 1,
   prefillMs: 25,
   decodeMsPerToken: 6,
 }));
 const dead = await deadPort();
-const router = await serve(createRouter({
+const router = await serveLoopback(createRouter({
   routes: {
-    "llmtrace/demo-7b-flaky": [`http://127.0.0.1:${dead}`, engine.url],
+    "llmtrace/demo-7b-flaky": [`http://127.0.0.1:${dead}`, engine.origin],
   },
-  fallback: [engine.url],
+  fallback: [engine.origin],
 }));
 log(p.bold("llmtrace demo"));
 log(p.dim(
-  `receiver ${receiver.url} · inference server ${engine.url} · router ${router.url}` +
+  `receiver ${receiver.url} · inference server ${engine.origin} · router ${router.origin}` +
     (extra.length ? " · also exporting to your collector" : ""),
 ));
 
-const baseURL = `${router.url}/v1`;
+const baseURL = `${router.origin}/v1`;
 const runs = [
   {
     label: "streamed",
@@ -142,8 +142,8 @@ const scraped = await scrapeMetrics(new Request("http://demo/metrics"));
 const names = { [engine.port]: "inference server", [router.port]: "router" };
 for (const line of summarizeMetrics(await scraped.text(), p, names)) log(line);
 
-await router.close();
-await engine.close();
+await router.stop();
+await engine.stop();
 await shutdownTracing();
 await shutdownMetrics();
 await receiver.close();

@@ -13,7 +13,7 @@ import {
   recordRequestSpan,
   tracedFetch,
 } from "../../mod.ts";
-import { deadPort } from "../../examples/serve.ts";
+import { deadPort } from "../support/servers.ts";
 import { type Tracing, useTracing } from "../support/tracing.ts";
 
 let t: Tracing;

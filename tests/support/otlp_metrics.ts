@@ -15,10 +15,10 @@ import {
   type PbKeyValue,
   readBody,
   SCHEMA,
-  serve,
   toBigInt,
   type TypedAttr,
 } from "./otlp_receiver.ts";
+import { serveLoopback } from "./servers.ts";
 
 const rep = (type: string, id: number) => ({ rule: "repeated", type, id });
 const one = (type: string, id: number) => ({ type, id });
@@ -342,7 +342,7 @@ export async function startOtlpMetricsReceiver(
   let exports: ReceivedExport[] = [];
   let requests: { path: string; status: number; contentType: string | null }[] =
     [];
-  const server = await serve(async (req) => {
+  const server = await serveLoopback(async (req) => {
     const path = new URL(req.url).pathname;
     const contentType = req.headers.get("content-type");
     const record = { path, status: 0, contentType };

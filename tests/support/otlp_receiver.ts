@@ -10,6 +10,7 @@
  * @module
  */
 import protobuf from "protobufjs";
+import { serveLoopback } from "./servers.ts";
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -543,148 +544,6 @@ export function spanTree(spans: ReceivedSpan[]): string {
 
 /** A fetch-style handler. */
 export type Handler = (req: Request) => Promise<Response>;
-/** A server started by {@link serve}. */
-export interface RunningServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
-interface DenoLike {
-  serve(
-    options: {
-      hostname: string;
-      port: number;
-      onListen?: (addr: { port: number }) => void;
-    },
-    handler: Handler,
-  ): { addr: { port: number }; shutdown(): Promise<void> };
-}
-interface BunLike {
-  serve(options: {
-    hostname: string;
-    port: number;
-    fetch: Handler;
-  }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
-}
-
-/** Serves `handler` on 127.0.0.1, `port` or a random one (Deno, Bun, else node:http). */
-export async function serve(
-  handler: Handler,
-  port = 0,
-): Promise<RunningServer> {
-  const g = globalThis as unknown as { Deno?: DenoLike; Bun?: BunLike };
-  if (g.Bun) {
-    const server = g.Bun.serve({
-      hostname: "127.0.0.1",
-      port,
-      fetch: handler,
-    });
-    return {
-      port: server.port,
-      stop: async () => {
-        await server.stop(true);
-      },
-    };
-  }
-  if (g.Deno) {
-    const server = g.Deno.serve(
-      { hostname: "127.0.0.1", port, onListen: () => {} },
-      handler,
-    );
-    return { port: server.addr.port, stop: () => server.shutdown() };
-  }
-  return await serveNode(handler, port);
-}
-
-// Minimal structural typing of the node:http pieces used by the fallback
-// (keeps `deno check` independent of @types/node).
-interface NodeReq {
-  method?: string;
-  url?: string;
-  headers: Record<string, string | string[] | undefined>;
-  on(event: "data", cb: (chunk: Uint8Array) => void): void;
-  on(event: "end" | "error", cb: (err?: unknown) => void): void;
-}
-interface NodeRes {
-  writeHead(status: number, headers: Record<string, string>): void;
-  end(body?: Uint8Array): void;
-}
-interface NodeServer {
-  listen(port: number, host: string, cb: () => void): void;
-  once(event: "error", cb: (err: unknown) => void): void;
-  address(): { port: number } | string | null;
-  close(cb: () => void): void;
-  closeAllConnections?(): void;
-}
-interface NodeHttp {
-  createServer(cb: (req: NodeReq, res: NodeRes) => void): NodeServer;
-}
-
-async function serveNode(
-  handler: Handler,
-  port: number,
-): Promise<RunningServer> {
-  // Non-literal specifier: only loaded when neither Deno nor Bun is present.
-  const specifier = "node:http";
-  const http = (await import(specifier)) as NodeHttp;
-  const server = http.createServer((req, res) => {
-    const chunks: Uint8Array[] = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("error", () => {
-      res.writeHead(400, {});
-      res.end();
-    });
-    req.on("end", async () => {
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (Array.isArray(v)) { for (const x of v) headers.append(k, x); }
-        else if (v !== undefined) headers.set(k, v);
-      }
-      const method = req.method ?? "GET";
-      const body = method === "GET" || method === "HEAD"
-        ? undefined
-        : concat(chunks);
-      const response = await handler(
-        new Request(`http://127.0.0.1${req.url ?? "/"}`, {
-          method,
-          headers,
-          body: body as BodyInit | undefined,
-        }),
-      );
-      const out = new Uint8Array(await response.arrayBuffer());
-      const outHeaders: Record<string, string> = {};
-      response.headers.forEach((v, k) => (outHeaders[k] = v));
-      res.writeHead(response.status, outHeaders);
-      res.end(out);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve());
-  });
-  const addr = server.address();
-  const bound = typeof addr === "object" && addr ? addr.port : 0;
-  return {
-    port: bound,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
 
 /** The request body, gzip/deflate decoded. */
 export async function readBody(req: Request): Promise<Uint8Array> {
@@ -811,7 +670,7 @@ export async function startOtlpReceiver(
     return new Response(null, { status, headers: injected?.headers ?? {} });
   };
 
-  const server = await serve(handler, options.port ?? 0);
+  const server = await serveLoopback(handler, { port: options.port ?? 0 });
   const endpoint = `http://127.0.0.1:${server.port}`;
 
   const waitForSpans: OtlpReceiver["waitForSpans"] = async (

@@ -1,9 +1,12 @@
 /**
- * Starts a real HTTP server on 127.0.0.1 with a random port, under Deno
- * (`Deno.serve`) or Bun (`Bun.serve`), for tests. Always `stop()` it.
+ * The one loopback server helper of the repository (tests, the OTLP receiver,
+ * the demo): a real HTTP server on 127.0.0.1, on a random port unless one is
+ * given, under Deno (`Deno.serve`), Bun (`Bun.serve`), or, through
+ * {@link serveLoopback}, Node (`node:http`). Always `stop()` it.
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 
 /** A fetch-style handler with whatever the runtime passes after the request. */
 export type ServeHandler = (
@@ -13,8 +16,8 @@ export type ServeHandler = (
 
 /** A running test server. */
 export interface TestServer {
-  /** `"deno"` or `"bun"`. */
-  runtime: "deno" | "bun";
+  /** The runtime serving it. */
+  runtime: "deno" | "bun" | "node";
   /** The listening port. */
   port: number;
   /** `http://127.0.0.1:PORT` */
@@ -33,6 +36,8 @@ export interface ServerOptions {
    * fails the running test, so tests of throwing handlers pass one.
    */
   onError?: (error: unknown) => Response | Promise<Response>;
+  /** The port to listen on; 0 (the default) picks a free one. */
+  port?: number;
 }
 
 interface DenoServe {
@@ -63,7 +68,7 @@ export function currentRuntime(): "deno" | "bun" {
   throw new Error("these tests need Deno or Bun");
 }
 
-/** Starts `handler` on 127.0.0.1, port 0 (a free port). */
+/** Starts `handler` on 127.0.0.1 (Deno or Bun), on a free port unless `options.port`. */
 export function startServer(
   handler: ServeHandler,
   options: ServerOptions = {},
@@ -73,7 +78,7 @@ export function startServer(
   if (g.Bun) {
     const server = g.Bun.serve({
       hostname: "127.0.0.1",
-      port: 0,
+      port: options.port ?? 0,
       fetch: handler,
       ...(options.onError ? { error: options.onError } : {}),
     });
@@ -90,7 +95,7 @@ export function startServer(
     const server = g.Deno.serve(
       {
         hostname: "127.0.0.1",
-        port: 0,
+        port: options.port ?? 0,
         onListen() {},
         ...(options.onError ? { onError: options.onError } : {}),
       },
@@ -127,4 +132,100 @@ export async function deadPort(): Promise<number> {
   const s = startServer(() => new Response(""));
   await s.stop();
   return s.port;
+}
+
+/**
+ * {@link startServer} under Deno and Bun; under Node, the same on
+ * `node:http` (each request's body read whole, the response sent whole:
+ * enough for the OTLP receiver and the demo's servers under `node --test`).
+ */
+export function serveLoopback(
+  handler: ServeHandler,
+  options: ServerOptions = {},
+): Promise<TestServer> {
+  const g = globalThis as unknown as { Deno?: unknown; Bun?: unknown };
+  if (g.Deno || g.Bun) return Promise.resolve(startServer(handler, options));
+  return serveNode(handler, options.port ?? 0);
+}
+
+// Minimal structural typing of the node:http pieces used (keeps `deno check`
+// independent of @types/node).
+interface NodeReq {
+  method?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  on(event: "data", cb: (chunk: Uint8Array) => void): void;
+  on(event: "end" | "error", cb: (err?: unknown) => void): void;
+}
+interface NodeRes {
+  writeHead(status: number, headers: Record<string, string>): void;
+  end(body?: Uint8Array): void;
+}
+interface NodeServer {
+  listen(port: number, host: string, cb: () => void): void;
+  once(event: "error", cb: (err: unknown) => void): void;
+  address(): { port: number } | string | null;
+  close(cb: () => void): void;
+  closeAllConnections?(): void;
+}
+interface NodeHttp {
+  createServer(cb: (req: NodeReq, res: NodeRes) => void): NodeServer;
+}
+
+async function serveNode(
+  handler: ServeHandler,
+  port: number,
+): Promise<TestServer> {
+  // Non-literal specifier: only loaded when neither Deno nor Bun is present.
+  const specifier = "node:http";
+  const http = (await import(specifier)) as NodeHttp;
+  const server = http.createServer((req, res) => {
+    const chunks: Uint8Array[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("error", () => {
+      res.writeHead(400, {});
+      res.end();
+    });
+    req.on("end", async () => {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (Array.isArray(v)) { for (const x of v) headers.append(k, x); }
+        else if (v !== undefined) headers.set(k, v);
+      }
+      const method = req.method ?? "GET";
+      const body = method === "GET" || method === "HEAD"
+        ? undefined
+        : concatBytes(chunks);
+      const response = await handler(
+        new Request(`http://127.0.0.1${req.url ?? "/"}`, {
+          method,
+          headers,
+          body: body as BodyInit | undefined,
+        }),
+      );
+      const out = new Uint8Array(await response.arrayBuffer());
+      const outHeaders: Record<string, string> = {};
+      response.headers.forEach((v, k) => (outHeaders[k] = v));
+      res.writeHead(response.status, outHeaders);
+      res.end(out);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const addr = server.address();
+  const bound = typeof addr === "object" && addr ? addr.port : 0;
+  let stopping: Promise<void> | undefined;
+  return {
+    runtime: "node",
+    port: bound,
+    origin: `http://127.0.0.1:${bound}`,
+    raw: server,
+    stop: () =>
+      stopping ??= new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
 }
