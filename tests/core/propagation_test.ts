@@ -1,6 +1,8 @@
-// Strict W3C trace context (traceparent / tracestate), and trace context into
-// child processes through the environment (traceEnv, propagateTraceToEnv),
-// checked end to end with real child processes and a real OTLP receiver.
+// Strict W3C trace context (src/core/propagation.ts): traceparent and
+// tracestate parsing, the immutable TraceState, remote-parent contexts and
+// header formatting. Trace context into child processes is in
+// tests/vllm/env_propagation_test.ts and
+// tests/integration/trace_env_subprocess_test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -15,32 +17,14 @@ import {
   formatTraceHeaders,
   parseTraceparent,
   parseTracestate,
-} from "../src/core/propagation.ts";
-import { propagateTraceToEnv, traceEnv } from "../src/vllm/env.ts";
-import { forceFlush } from "../src/sdk/provider.ts";
-import type { OtlpReceiver } from "./support/otlp_receiver.ts";
-import { useTracing } from "./support/tracing.ts";
-import {
-  isDeno,
-  lastJson,
-  runFixture,
-  setEnv,
-  withEnv,
-} from "./support/helpers.ts";
-import process from "node:process";
-import type { Tracer } from "@opentelemetry/api";
+} from "../../src/core/propagation.ts";
+import { useTracing } from "../support/tracing.ts";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
 const TP = `00-${TRACE_ID}-${SPAN_ID}-01`;
 
-let rx: OtlpReceiver;
-let tracer: Tracer;
-
-useTracing("test.propagation", (t) => {
-  rx = t.receiver;
-  tracer = t.tracer;
-});
+useTracing("test.propagation", () => {});
 
 // ---------------------------------------------------------------------------
 // traceparent
@@ -277,228 +261,5 @@ test("formatTraceHeaders: version 00, flags, tracestate, invalid contexts", () =
     formatTraceHeaders(parseTraceparent(`02-${TRACE_ID}-${SPAN_ID}-01-x`))
       ?.traceparent,
     TP,
-  );
-});
-
-// ---------------------------------------------------------------------------
-// traceEnv / propagateTraceToEnv
-// ---------------------------------------------------------------------------
-
-test("traceEnv: traceparent/tracestate of a context, and the endpoint after init", () => {
-  const ctx = contextFromTraceparent(TP, "congo=t61rcWkgMzE")!;
-  assert.deepEqual(traceEnv(ctx), {
-    traceparent: TP,
-    tracestate: "congo=t61rcWkgMzE",
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: rx.url,
-  });
-  // A context without a span: only the endpoint.
-  assert.deepEqual(traceEnv(ROOT_CONTEXT), {
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: rx.url,
-  });
-  // A live local span.
-  const span = tracer.startSpan("traceenv_local_span");
-  const sc = span.spanContext();
-  const vars = traceEnv(trace.setSpan(ROOT_CONTEXT, span));
-  span.end();
-  // 03: sampled, and the random-trace-id flag of a trace llmtrace starts.
-  assert.equal(vars.traceparent, `00-${sc.traceId}-${sc.spanId}-03`);
-  assert.equal(vars.tracestate, undefined);
-  // traceEnv never writes the process environment.
-  assert.equal(process.env.traceparent, undefined);
-
-  for (const bad of [null, {}, "ctx", 1]) {
-    assert.throws(
-      () => traceEnv(bad as never),
-      (e: unknown) => e instanceof TypeError && /Context/.test(e.message),
-    );
-  }
-});
-
-test("propagateTraceToEnv: sets the variables for fn and restores the previous ones", async () => {
-  const ctx = contextFromTraceparent(TP, "a=1")!;
-  await withEnv({ traceparent: "previous-tp", tracestate: undefined }, () => {
-    const seen = propagateTraceToEnv(() => ({
-      tp: process.env.traceparent,
-      ts: process.env.tracestate,
-    }), ctx);
-    assert.deepEqual(seen, { tp: TP, ts: "a=1" });
-    assert.equal(process.env.traceparent, "previous-tp");
-    assert.equal("tracestate" in process.env, false, "unset again");
-  });
-  // A context without tracestate removes an inherited tracestate during fn.
-  await withEnv({ traceparent: undefined, tracestate: "old=1" }, () => {
-    const during = propagateTraceToEnv(
-      () => process.env.tracestate,
-      contextFromTraceparent(TP)!,
-    );
-    assert.equal(during, undefined);
-    assert.equal(process.env.tracestate, "old=1");
-    assert.equal("traceparent" in process.env, false);
-  });
-});
-
-test("propagateTraceToEnv restores the environment when fn throws", async () => {
-  const ctx = contextFromTraceparent(TP)!;
-  await withEnv({ traceparent: "previous-tp" }, () => {
-    const boom = new Error("sync boom");
-    let inside: string | undefined;
-    assert.throws(
-      () =>
-        propagateTraceToEnv(() => {
-          inside = process.env.traceparent;
-          throw boom;
-        }, ctx),
-      (e) => e === boom,
-    );
-    assert.equal(inside, TP);
-    assert.equal(process.env.traceparent, "previous-tp");
-  });
-});
-
-test("propagateTraceToEnv restores the environment when the promise settles", async () => {
-  const ctx = contextFromTraceparent(TP)!;
-  await withEnv({ traceparent: undefined }, async () => {
-    const boom = new Error("async boom");
-    let afterAwait: string | undefined;
-    const p = propagateTraceToEnv(async () => {
-      await new Promise((r) => setTimeout(r, 10));
-      afterAwait = process.env.traceparent;
-      throw boom;
-    }, ctx);
-    assert.ok(p instanceof Promise);
-    // Still set while the promise is pending.
-    assert.equal(process.env.traceparent, TP);
-    await assert.rejects(p, (e) => e === boom);
-    assert.equal(afterAwait, TP);
-    assert.equal("traceparent" in process.env, false);
-
-    const ok = propagateTraceToEnv(async () => {
-      await new Promise((r) => setTimeout(r, 10));
-      return process.env.traceparent;
-    }, ctx);
-    assert.equal(await ok, TP);
-    assert.equal("traceparent" in process.env, false);
-  });
-  assert.throws(
-    () => propagateTraceToEnv("nope" as never),
-    (e: unknown) => e instanceof TypeError && /function/.test(e.message),
-  );
-});
-
-// ---------------------------------------------------------------------------
-// Real child processes
-// ---------------------------------------------------------------------------
-
-const runtimeName = isDeno ? "deno" : "bun";
-
-async function assertWorkerSpan(
-  childName: string,
-  parentTraceId: string,
-  parentSpanId: string,
-  childPid: number,
-) {
-  await forceFlush();
-  const spans = await rx.waitForSpans(
-    (s) => s.some((x) => x.name === childName),
-    { timeoutMs: 10_000, message: `waiting for ${childName}` },
-  );
-  const mine = spans.filter((s) => s.name === childName);
-  assert.equal(mine.length, 1);
-  const span = mine[0];
-  assert.equal(span.traceId, parentTraceId);
-  assert.equal(span.parentSpanId, parentSpanId);
-  assert.notEqual(span.spanId, parentSpanId);
-  assert.equal(span.kind, 1); // INTERNAL
-  assert.equal(span.resource["vllm.process_kind"], "worker");
-  assert.equal(span.resource["vllm.process_name"], "Worker_0");
-  assert.equal(span.resource["service.name"], "test.worker");
-  assert.equal(span.resource["vllm.instrumenting_module_name"], "test.worker");
-  assert.equal(span.resource["process.runtime.name"], runtimeName);
-  assert.equal(span.resource["process.pid"], childPid);
-  assert.equal(span.resource["vllm.process_id"], String(childPid));
-  assert.notEqual(childPid, process.pid);
-  assert.equal(span.attributes["code.function"], "workerTask");
-  assert.equal(span.attributes["code.namespace"], "worker");
-  return span;
-}
-
-test("subprocess: a child spawned with traceEnv(ctx) joins the parent's trace", async () => {
-  const parent = tracer.startSpan("subprocess_parent");
-  const psc = parent.spanContext();
-  const env = traceEnv(trace.setSpan(ROOT_CONTEXT, parent));
-  assert.equal(env.traceparent, `00-${psc.traceId}-${psc.spanId}-03`);
-  assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, rx.url);
-  const result = await runFixture("worker.ts", {
-    ...process.env,
-    ...env,
-    LLMTRACE_TEST_SPAN: "subprocess_child_traceenv",
-  });
-  parent.end();
-  assert.equal(result.code, 0, result.stderr);
-  const report = lastJson(result);
-  assert.equal(report.tracer, true);
-  assert.equal(report.value, 42);
-  assert.equal(report.traceparent, env.traceparent);
-  assert.equal(report.pid, result.pid);
-
-  await assertWorkerSpan(
-    "subprocess_child_traceenv",
-    psc.traceId,
-    psc.spanId,
-    result.pid,
-  );
-  const parentSpan = rx.spans().find((s) => s.name === "subprocess_parent");
-  assert.ok(parentSpan);
-  assert.equal(parentSpan.spanId, psc.spanId);
-  assert.equal(parentSpan.resource["service.name"], "test.propagation");
-});
-
-test("subprocess: a child spawned inside propagateTraceToEnv inherits the trace", async () => {
-  const parent = tracer.startSpan("subprocess_parent_inherit");
-  const psc = parent.spanContext();
-  // No explicit env: the child inherits this process's environment, which
-  // holds traceparent (propagateTraceToEnv) and the endpoint (initTracer).
-  const extra = setEnv({ LLMTRACE_TEST_SPAN: "subprocess_child_inherit" });
-  let result;
-  try {
-    result = await propagateTraceToEnv(
-      () => runFixture("worker.ts", undefined),
-      trace.setSpan(ROOT_CONTEXT, parent),
-    );
-  } finally {
-    extra();
-  }
-  parent.end();
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(process.env.traceparent, undefined, "restored after the child");
-  assert.equal(
-    lastJson(result).traceparent,
-    `00-${psc.traceId}-${psc.spanId}-03`,
-  );
-  await assertWorkerSpan(
-    "subprocess_child_inherit",
-    psc.traceId,
-    psc.spanId,
-    result.pid,
-  );
-});
-
-test("subprocess: without an endpoint in its environment the worker stays untraced", async () => {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    traceparent: TP,
-    LLMTRACE_TEST_SPAN: "subprocess_child_untraced",
-  };
-  delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const result = await runFixture("worker.ts", env);
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(lastJson(result).tracer, false);
-  assert.equal(lastJson(result).value, 42);
-  await forceFlush();
-  await new Promise((r) => setTimeout(r, 200));
-  assert.equal(
-    rx.spans().filter((s) => s.name === "subprocess_child_untraced").length,
-    0,
   );
 });
