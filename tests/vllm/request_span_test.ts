@@ -1,17 +1,15 @@
 // recordRequestSpan: vLLM's llm_request span, checked as a real OTLP/HTTP
-// receiver decoded it.
+// receiver decoded it: the latency formulas from its timings, status, and
+// where its parent comes from. (Its name: request_span_name_test.ts; bad
+// input: request_span_input_test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, trace, type Tracer } from "@opentelemetry/api";
-import {
-  forceFlush,
-  recordRequestSpan,
-  type RequestSpanOptions,
-  traceHandler,
-} from "../mod.ts";
-import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
-import { useTracing } from "./support/tracing.ts";
-import { serve } from "../examples/serve.ts";
+import { recordRequestSpan, traceHandler } from "../../mod.ts";
+import type { OtlpReceiver, ReceivedSpan } from "../support/otlp_receiver.ts";
+import { useTracing } from "../support/tracing.ts";
+import { withServer } from "../support/servers.ts";
+import { requestIds, spanOfRequest } from "./request_span_support.ts";
 
 const SERVER = 2;
 const ERROR = 2;
@@ -26,18 +24,8 @@ useTracing("request-span-test", (t) => {
 });
 
 /** Flushes and waits (bounded) for the llm_request span of `requestId`. */
-async function spanOf(requestId: string): Promise<ReceivedSpan> {
-  await forceFlush();
-  const all = await receiver.waitForSpans(
-    (s) => s.some((x) => x.attributes["gen_ai.request.id"] === requestId),
-    { timeoutMs: 10_000, message: `llm_request ${requestId}` },
-  );
-  const found = all.filter((x) =>
-    x.attributes["gen_ai.request.id"] === requestId
-  );
-  assert.equal(found.length, 1, `one span for ${requestId}`);
-  return found[0];
-}
+const spanOf = (requestId: string): Promise<ReceivedSpan> =>
+  spanOfRequest(receiver, requestId);
 
 const ms = (epochMs: number) => BigInt(epochMs) * 1_000_000n;
 /** Equal up to floating-point noise of the subtraction (1 ns). */
@@ -49,8 +37,7 @@ function near(actual: unknown, expected: number, key: string): void {
   );
 }
 
-let seq = 0;
-const rid = (label: string) => `req-${label}-${++seq}-${Date.now()}`;
+const rid = requestIds();
 
 test("vLLM's formulas from known epoch-ms timings; name, kind, start and end", async () => {
   // Whole seconds at t0, so every moment is exact in ns.
@@ -333,7 +320,7 @@ test("error: an exception event and ERROR status", async () => {
 test("parent from `request` under traceHandler: child of the server span", async () => {
   const id = rid("under-handler");
   let returned: { traceId: string; spanId: string } | undefined;
-  const server = await serve(traceHandler((req: Request) => {
+  const handler = traceHandler((req: Request) => {
     const now = Date.now();
     returned = recordRequestSpan({
       requestId: id,
@@ -341,13 +328,11 @@ test("parent from `request` under traceHandler: child of the server span", async
       timings: { arrival: now, finished: now },
     });
     return new Response("done");
-  }, { route: "/engine-under-test" }));
-  try {
-    const res = await fetch(`${server.url}/engine-under-test`);
+  }, { route: "/engine-under-test" });
+  await withServer(handler, async (server) => {
+    const res = await fetch(`${server.origin}/engine-under-test`);
     assert.equal(await res.text(), "done");
-  } finally {
-    await server.close();
-  }
+  });
   const s = await spanOf(id);
   const all = await receiver.waitForSpans((x) =>
     x.some((y) => y.name === "GET /engine-under-test")
@@ -400,127 +385,4 @@ test("parent from traceHeaders (vLLM's trace_headers), and an explicit context w
   const s3 = await spanOf(id3);
   assert.equal(s3.parentSpanId, undefined);
   assert.notEqual(s3.traceId, traceId);
-});
-
-test("bad input: TypeError / RangeError with a message naming the field, and no span", async () => {
-  const t0 = 1_700_000_600_000;
-  const mark = (c: string) => ({ "test.bad_case": c });
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
-    [
-      "missing requestId",
-      () =>
-        recordRequestSpan({
-          timings: { arrival: t0 },
-          attributes: mark("a"),
-        } as unknown as RequestSpanOptions),
-      TypeError,
-      /requestId must be a non-empty string, got undefined/,
-    ],
-    [
-      "empty requestId",
-      () =>
-        recordRequestSpan({
-          requestId: "",
-          timings: { arrival: t0 },
-          attributes: mark("b"),
-        }),
-      TypeError,
-      /requestId/,
-    ],
-    [
-      "string arrival",
-      () =>
-        recordRequestSpan({
-          requestId: "bad-c",
-          timings: { arrival: "2024-01-01" as unknown as number },
-          attributes: mark("c"),
-        }),
-      TypeError,
-      /options\.timings\.arrival must be epoch milliseconds/,
-    ],
-    [
-      "no timings",
-      () =>
-        recordRequestSpan({
-          requestId: "bad-d",
-          attributes: mark("d"),
-        } as unknown as RequestSpanOptions),
-      TypeError,
-      /timings must be an object/,
-    ],
-    [
-      "finished before arrival",
-      () =>
-        recordRequestSpan({
-          requestId: "bad-e",
-          timings: { arrival: t0 + 10, finished: t0 },
-          attributes: mark("e"),
-        }),
-      RangeError,
-      /options\.timings\.finished .* is before options\.timings\.arrival/,
-    ],
-    [
-      "negative token count",
-      () =>
-        recordRequestSpan({
-          requestId: "bad-f",
-          promptTokens: -1,
-          timings: { arrival: t0, finished: t0 + 1 },
-          attributes: mark("f"),
-        }),
-      TypeError,
-      /options\.promptTokens must be a non-negative integer, got number -1/,
-    ],
-    [
-      "fractional token count",
-      () =>
-        recordRequestSpan({
-          requestId: "bad-g",
-          completionTokens: 1.5,
-          timings: { arrival: t0, finished: t0 + 1 },
-          attributes: mark("g"),
-        }),
-      TypeError,
-      /options\.completionTokens must be a non-negative integer/,
-    ],
-    [
-      "NaN arrival",
-      () =>
-        recordRequestSpan({
-          requestId: "bad-h",
-          timings: { arrival: NaN },
-          attributes: mark("h"),
-        }),
-      RangeError,
-      /options\.timings\.arrival must be a finite/,
-    ],
-    [
-      "options not an object",
-      () => recordRequestSpan(null as unknown as RequestSpanOptions),
-      TypeError,
-      /options must be an object, got null/,
-    ],
-  ];
-  for (const [label, fn, type, message] of cases) {
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(
-        e instanceof type,
-        `${label}: expected ${type.name}, got ${(e as Error)?.name}`,
-      );
-      assert.match((e as Error).message, message, label);
-      return true;
-    }, label);
-  }
-  // A good span after the bad ones: once it is here, the bad ones would be.
-  const id = rid("after-bad");
-  recordRequestSpan({
-    requestId: id,
-    timings: { arrival: t0, finished: t0 + 1 },
-  });
-  await spanOf(id);
-  const leaked = receiver.spans().filter((s) =>
-    s.attributes["test.bad_case"] !== undefined ||
-    String(s.attributes["gen_ai.request.id"] ?? "").startsWith("bad-")
-  );
-  assert.deepEqual(leaked.map((s) => s.attributes["test.bad_case"]), []);
 });
