@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { propagateTraceToEnv, traceEnv } from "../mod.ts";
+import { propagateTraceToEnv, traceEnv } from "../../mod.ts";
 
 function ctxFor(i: number) {
   const hex = (n: number, len: number) => n.toString(16).padStart(len, "0");
