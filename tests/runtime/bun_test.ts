@@ -1,8 +1,8 @@
-// The runtime adapters (src/runtime/): what they read from the host objects.
+// The Bun runtime adapter (src/runtime/bun.ts): what it reads from the host
+// objects.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bunAdapter } from "../src/runtime/bun.ts";
-import { nodeAdapter } from "../src/runtime/node.ts";
+import { bunAdapter } from "../../src/runtime/bun.ts";
 
 /** A process-like object whose other properties are lazy getters, as Bun's are. */
 function lazyProcess(touched: string[]) {
@@ -40,19 +40,4 @@ test("the Bun adapter reads only what it uses from process (no lazy getters run)
   assert.equal(rt.setEnv("X", "2"), true);
   assert.equal(env.X, "2");
   assert.deepEqual(touched, []);
-});
-
-test("the Node adapter's exit hook is removed again", () => {
-  const listeners = new Set<() => void>();
-  const rt = nodeAdapter({
-    env: {},
-    versions: { node: "20.0.0" },
-    on: (_e, fn) => listeners.add(fn),
-    off: (_e, fn) => listeners.delete(fn),
-  });
-  assert.equal(rt.version, "20.0.0");
-  const remove = rt.onExit(() => {});
-  assert.equal(listeners.size, 1);
-  remove();
-  assert.equal(listeners.size, 0);
 });

@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import {
   type OtlpReceiver,
   startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
+} from "../support/otlp_receiver.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 const deno = `${root}node_modules/.bin/deno`;
 let rx: OtlpReceiver;
 

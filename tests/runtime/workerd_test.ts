@@ -7,24 +7,23 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
   type OtlpReceiver,
   type ReceivedSpan,
   spanTree,
   startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
-import { createFakeLlm } from "./support/fake_llm.ts";
-import { startServer, type TestServer } from "./support/servers.ts";
+} from "../support/otlp_receiver.ts";
+import { createFakeLlm } from "../support/fake_llm.ts";
+import { deadPort, startServer, type TestServer } from "../support/servers.ts";
+import { stopChild } from "../support/child_servers.ts";
 
 const SERVER = 2; // OTLP SPAN_KIND_SERVER
 const CLIENT = 3;
 
-const root = fileURLToPath(new URL("../", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(root, "tests", "fixtures", "workerd");
 const WORKERD = join(root, "node_modules", ".bin", "workerd");
 const ESBUILD = join(root, "node_modules", ".bin", "esbuild");
@@ -51,19 +50,6 @@ function workerdUnavailable(): string | undefined {
 const skipReason = workerdUnavailable();
 if (skipReason) console.log(`workerd_test: skipped: ${skipReason}`);
 
-/** A free loopback port (bound, then released for workerd to take). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Runs a command to its end, bounded; rejects with its output on failure. */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -87,33 +73,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
       if (code === 0) resolve();
       else reject(new Error(`${cmd} exited ${code}\n${out}`));
     });
-  });
-}
-
-/** Stops a child by its pid, bounded: SIGTERM, then SIGKILL after 3 s. */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid) process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      resolve();
-    }, 3000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    try {
-      if (child.pid) process.kill(child.pid, "SIGTERM");
-    } catch {
-      clearTimeout(timer);
-      resolve();
-    }
   });
 }
 
@@ -143,7 +102,8 @@ before(async () => {
     "--log-level=warning",
     `--outfile=${join(dir, "worker.js")}`,
   ], 60_000);
-  const port = await freePort();
+  // A free loopback port (nothing listens there now) for workerd to take.
+  const port = await deadPort();
   const config = readFileSync(join(fixtures, "config.capnp.template"), "utf8")
     .replaceAll("@PORT@", String(port))
     .replaceAll("@COMPAT_DATE@", COMPAT_DATE)
