@@ -12,16 +12,19 @@ import {
   parseTraceparent,
   propagateTraceToEnv,
   traceEnv,
-} from "../mod.ts";
-import type { OtlpReceiver, ReceivedSpan } from "./support/otlp_receiver.ts";
-import { useTracing } from "./support/tracing.ts";
-import { type Exited, waitForExit } from "./support/helpers.ts";
+} from "../../mod.ts";
+import type { OtlpReceiver, ReceivedSpan } from "../support/otlp_receiver.ts";
+import { useTracing } from "../support/tracing.ts";
+import {
+  type Exited,
+  isDeno,
+  repoRoot,
+  waitForExit,
+} from "../support/helpers.ts";
 
 const INTERNAL = 1;
-const isDeno = "Deno" in globalThis;
-const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const childScript = fileURLToPath(
-  new URL("./fixtures/route_child.ts", import.meta.url),
+  new URL("../fixtures/route_child.ts", import.meta.url),
 );
 const childArgs = isDeno
   ? ["run", "-A", "--quiet", childScript]
@@ -214,7 +217,7 @@ test("a web Worker given traceEnv() by postMessage joins the trace", async () =>
   const sc = p.span.spanContext();
   const name = `WebWorker_route_${seq}`;
   const worker = new WorkerCtor!(
-    new URL("./fixtures/route_worker.ts", import.meta.url),
+    new URL("../fixtures/route_worker.ts", import.meta.url),
     { type: "module" },
   );
   let timer: ReturnType<typeof setTimeout> | undefined;
