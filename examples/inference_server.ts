@@ -11,6 +11,15 @@
  * @module
  */
 import { recordRequestSpan, traceHandler } from "../mod.ts";
+import {
+  chatCompletionJson,
+  chunkEvent,
+  DONE_EVENT,
+  SSE_HEADERS,
+  type WireDeltaChoice,
+  type WireUsage,
+  wireUsage,
+} from "../tests/support/openai_wire.ts";
 
 /** Settings of the stand-in engine. */
 export interface EngineOptions {
@@ -114,6 +123,7 @@ export function createInferenceServer(
       });
     }
     const id = `chatcmpl-${++seq}`;
+    const answer = { id, created: Math.floor(arrival / 1000), model };
     const maxTokens = typeof body.max_tokens === "number"
       ? Math.min(body.max_tokens, 64)
       : WORDS.length;
@@ -182,40 +192,27 @@ export function createInferenceServer(
         throw e;
       }
       record({ finish: "length" });
-      return Response.json({
-        id,
-        object: "chat.completion",
-        created: Math.floor(arrival / 1000),
-        model,
-        choices: [{
-          index: 0,
-          message: { role: "assistant", content: text },
-          finish_reason: "length",
-        }],
-        usage: {
-          prompt_tokens: prompt,
-          completion_tokens: generated,
-          total_tokens: prompt + generated,
-        },
-      });
+      return Response.json(
+        chatCompletionJson(
+          answer,
+          [text],
+          "length",
+          wireUsage(prompt, generated),
+        ),
+      );
     }
 
     const enc = new TextEncoder();
-    const chunk = (delta: unknown, finish: string | null, usage?: unknown) =>
-      enc.encode(
-        `data: ${
-          JSON.stringify({
-            id,
-            object: "chat.completion.chunk",
-            created: Math.floor(arrival / 1000),
-            model,
-            choices: delta === null
-              ? []
-              : [{ index: 0, delta, finish_reason: finish }],
-            ...(usage ? { usage } : {}),
-          })
-        }\n\n`,
-      );
+    const chunk = (
+      delta: WireDeltaChoice["delta"] | null,
+      finish: string | null,
+      usage?: WireUsage,
+    ) =>
+      enc.encode(chunkEvent(
+        answer,
+        delta === null ? [] : [{ index: 0, delta, finish_reason: finish }],
+        usage,
+      ));
     const tokens = generate(abort.signal);
     let done = false;
     const body$ = new ReadableStream<Uint8Array>({
@@ -231,13 +228,9 @@ export function createInferenceServer(
           }
           c.enqueue(chunk({}, "length"));
           if (includeUsage) {
-            c.enqueue(chunk(null, null, {
-              prompt_tokens: prompt,
-              completion_tokens: generated,
-              total_tokens: prompt + generated,
-            }));
+            c.enqueue(chunk(null, null, wireUsage(prompt, generated)));
           }
-          c.enqueue(enc.encode("data: [DONE]\n\n"));
+          c.enqueue(enc.encode(DONE_EVENT));
           c.close();
           done = true;
           record({ finish: "length" });
@@ -255,9 +248,7 @@ export function createInferenceServer(
         done = true;
       },
     }, { highWaterMark: 0 });
-    return new Response(body$, {
-      headers: { "content-type": "text/event-stream" },
-    });
+    return new Response(body$, { headers: SSE_HEADERS });
   }, { route: "/v1/chat/completions", providerName: "vllm" });
 }
 

@@ -7,6 +7,13 @@
  *
  * @module
  */
+import {
+  chatCompletionJson,
+  chunkEvent,
+  DONE_EVENT,
+  SSE_HEADERS,
+  wireUsage,
+} from "./openai_wire.ts";
 
 /** Options of {@link createFakeLlm}. */
 export interface FakeLlmOptions {
@@ -75,12 +82,8 @@ export function createFakeLlm(options: FakeLlmOptions = {}): FakeLlm {
   let counter = 0;
   const responseModel = (model: string) => `${model}-2024-01-01`;
 
-  const usage = (completion: number) => ({
-    prompt_tokens: promptTokens,
-    completion_tokens: completion,
-    total_tokens: promptTokens + completion,
-    prompt_tokens_details: { cached_tokens: cachedTokens },
-  });
+  const usage = (completion: number) =>
+    wireUsage(promptTokens, completion, cachedTokens);
 
   function chat(body: Record<string, unknown>): Response {
     const id = `chatcmpl-fake-${++counter}`;
@@ -95,49 +98,34 @@ export function createFakeLlm(options: FakeLlmOptions = {}): FakeLlm {
     const finish = used.length < pieces.length ? "length" : "stop";
     const n = typeof body.n === "number" && body.n > 0 ? body.n : 1;
 
+    const answer = { id, created, model };
     if (body.stream !== true) {
-      const choices = [];
-      for (let i = 0; i < n; i++) {
-        choices.push({
-          index: i,
-          message: { role: "assistant", content: used.join("") },
-          logprobs: null,
-          finish_reason: finish,
-        });
-      }
-      return Response.json({
-        id,
-        object: "chat.completion",
-        created,
-        model,
-        choices,
-        usage: usage(used.length * n),
-      });
+      return Response.json(chatCompletionJson(
+        answer,
+        Array.from({ length: n }, () => used.join("")),
+        finish,
+        usage(used.length * n),
+      ));
     }
 
     const includeUsage = (body.stream_options as { include_usage?: unknown })
       ?.include_usage === true;
-    const chunk = (choices: unknown[], u: unknown = undefined) =>
-      "data: " + JSON.stringify({
-        id,
-        object: "chat.completion.chunk",
-        created,
-        model,
-        choices,
-        ...(u === undefined ? {} : { usage: u }),
-      }) + "\n\n";
     const events = [
-      chunk([{
+      chunkEvent(answer, [{
         index: 0,
         delta: { role: "assistant", content: "" },
         finish_reason: null,
       }]),
       ...used.map((p) =>
-        chunk([{ index: 0, delta: { content: p }, finish_reason: null }])
+        chunkEvent(answer, [{
+          index: 0,
+          delta: { content: p },
+          finish_reason: null,
+        }])
       ),
-      chunk([{ index: 0, delta: {}, finish_reason: finish }]),
-      ...(includeUsage ? [chunk([], usage(used.length))] : []),
-      "data: [DONE]\n\n",
+      chunkEvent(answer, [{ index: 0, delta: {}, finish_reason: finish }]),
+      ...(includeUsage ? [chunkEvent(answer, [], usage(used.length))] : []),
+      DONE_EVENT,
     ];
     const record: StreamRecord = {
       eventsSent: 0,
@@ -176,12 +164,7 @@ export function createFakeLlm(options: FakeLlmOptions = {}): FakeLlm {
         wake?.();
       },
     }, { highWaterMark: 0 });
-    return new Response(stream, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-      },
-    });
+    return new Response(stream, { headers: SSE_HEADERS });
   }
 
   function embeddings(body: Record<string, unknown>): Response {
