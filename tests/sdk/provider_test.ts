@@ -2,7 +2,6 @@
 // OpenTelemetry API, one provider per process, exporter headers from the
 // environment, flush on normal exit; on a real OTLP receiver, with child
 // processes where the environment or a fresh process matters.
-import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
@@ -19,14 +18,14 @@ import {
   initWorkerTracer,
   isTracingEnabled,
   shutdownTracing,
-} from "../src/sdk/provider.ts";
-import { _tracingActive, LLMTRACE_SCOPE } from "../src/core/tracer.ts";
-import { traceEnv } from "../src/vllm/env.ts";
+} from "../../src/sdk/provider.ts";
+import { _tracingActive } from "../../src/core/tracer.ts";
+import { traceEnv } from "../../src/vllm/env.ts";
 import {
   type OtlpReceiver,
   type ReceivedSpan,
   startOtlpReceiver,
-} from "./support/otlp_receiver.ts";
+} from "../support/otlp_receiver.ts";
 import {
   captureWarnings,
   CLEAN_ENV,
@@ -35,7 +34,7 @@ import {
   runFixture,
   setEnv,
   sleep,
-} from "./support/helpers.ts";
+} from "../support/helpers.ts";
 
 let rx: OtlpReceiver;
 let tracer: Tracer;
@@ -446,10 +445,3 @@ test(
     assert.equal(inst.parentSpanId, undefined);
   },
 );
-
-test("LLMTRACE_SCOPE names the package with package.json's version", () => {
-  const pkg = JSON.parse(
-    readFileSync(new URL("../package.json", import.meta.url), "utf8"),
-  );
-  assert.deepEqual(LLMTRACE_SCOPE, { name: "llmtrace", version: pkg.version });
-});
