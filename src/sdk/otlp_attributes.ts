@@ -141,15 +141,7 @@ function writeKeyValue(
   w.byte(tag);
   const at = w.begin(1);
   w.copy(e.prefix);
-  const any = w.begin(1);
-  if (e.dbl && typeof value === "number") {
-    w.need(1);
-    w.byte(0x21);
-    w.double(value);
-  } else {
-    writeAnyValue(w, value, 0, st);
-  }
-  w.end(any, 1);
+  writeValue(w, value, e.dbl, st);
   const len = w.pos - at - 1;
   if (Object.is(e.last, value)) {
     if (
@@ -167,6 +159,27 @@ function writeKeyValue(
   w.end(at, 1);
 }
 
+/**
+ * The `AnyValue` of an attribute, framed: a number of a double-typed key
+ * (`dbl`) as a double even when it is whole, anything else by its type.
+ */
+function writeValue(
+  w: ProtoWriter,
+  value: unknown,
+  dbl: boolean,
+  st: AttributeState,
+): void {
+  const any = w.begin(1);
+  if (dbl && typeof value === "number") {
+    w.need(1);
+    w.byte(0x21);
+    w.double(value);
+  } else {
+    writeAnyValue(w, value, 0, st);
+  }
+  w.end(any, 1);
+}
+
 function writeKeyValueUncached(
   w: ProtoWriter,
   tag: number,
@@ -181,15 +194,7 @@ function writeKeyValueUncached(
   w.str(key);
   w.need(2);
   w.byte(0x12);
-  const any = w.begin(1);
-  if (typeof value === "number" && st.doubleKeys?.has(key)) {
-    w.need(1);
-    w.byte(0x21);
-    w.double(value);
-  } else {
-    writeAnyValue(w, value, 0, st);
-  }
-  w.end(any, 1);
+  writeValue(w, value, st.doubleKeys?.has(key) === true, st);
   w.end(kv, 1);
 }
 

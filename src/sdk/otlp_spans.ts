@@ -69,6 +69,24 @@ function writeLink(w: ProtoWriter, link: Link, st: AttributeState): void {
   w.fixed32(flags(ctx.traceFlags, ctx.isRemote));
 }
 
+/** Each of `items` (events, links) as one length-delimited field `tag`. */
+function writeRepeated<T>(
+  w: ProtoWriter,
+  tag: number,
+  items: readonly T[] | undefined,
+  write: (w: ProtoWriter, item: T, st: AttributeState) => void,
+  st: AttributeState,
+): void {
+  if (!Array.isArray(items)) return;
+  for (let i = 0; i < items.length; i++) {
+    w.need(2);
+    w.byte(tag);
+    const at = w.begin(1);
+    write(w, items[i], st);
+    w.end(at, 1);
+  }
+}
+
 /** Writes the body of one `Span` (the caller frames it). */
 export function writeSpan(
   w: ProtoWriter,
@@ -113,29 +131,11 @@ export function writeSpan(
   w.need(1);
   w.byte(0x50);
   w.varint(span.droppedAttributesCount);
-  const events = span.events;
-  if (Array.isArray(events)) {
-    for (let i = 0; i < events.length; i++) {
-      w.need(2);
-      w.byte(0x5a);
-      const at = w.begin(1);
-      writeEvent(w, events[i], st);
-      w.end(at, 1);
-    }
-  }
+  writeRepeated(w, 0x5a, span.events, writeEvent, st);
   w.need(1);
   w.byte(0x60);
   w.varint(span.droppedEventsCount);
-  const links = span.links;
-  if (Array.isArray(links)) {
-    for (let i = 0; i < links.length; i++) {
-      w.need(2);
-      w.byte(0x6a);
-      const at = w.begin(1);
-      writeLink(w, links[i], st);
-      w.end(at, 1);
-    }
-  }
+  writeRepeated(w, 0x6a, span.links, writeLink, st);
   w.need(1);
   w.byte(0x70);
   w.varint(span.droppedLinksCount);
