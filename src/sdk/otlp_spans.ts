@@ -46,9 +46,9 @@ function writeEvent(w: ProtoWriter, e: TimedEvent, st: AttributeState): void {
   w.varint(e.droppedAttributesCount || 0);
 }
 
-function writeLink(w: ProtoWriter, link: Link, st: AttributeState): void {
-  const ctx = link.context ?? NO_CONTEXT;
-  w.need(1);
+/** Fields 1-3 of a span and of a link alike: trace id, span id, tracestate. */
+function writeIds(w: ProtoWriter, ctx: SpanContext): void {
+  w.need(2);
   w.byte(0x0a);
   writeHexId(w, ctx.traceId);
   w.need(1);
@@ -60,6 +60,11 @@ function writeLink(w: ProtoWriter, link: Link, st: AttributeState): void {
     w.byte(0x1a);
     w.str(ts);
   }
+}
+
+function writeLink(w: ProtoWriter, link: Link, st: AttributeState): void {
+  const ctx = link.context ?? NO_CONTEXT;
+  writeIds(w, ctx);
   if (link.attributes) writeAttributes(w, link.attributes, 4, st);
   w.need(6);
   w.byte(0x28);
@@ -94,18 +99,7 @@ export function writeSpan(
   st: AttributeState,
 ) {
   const ctx = span.spanContext() ?? NO_CONTEXT;
-  w.need(2);
-  w.byte(0x0a);
-  writeHexId(w, ctx.traceId);
-  w.need(1);
-  w.byte(0x12);
-  writeHexId(w, ctx.spanId);
-  const ts = traceState(ctx);
-  if (ts) {
-    w.need(1);
-    w.byte(0x1a);
-    w.str(ts);
-  }
+  writeIds(w, ctx);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.need(1);
