@@ -22,7 +22,8 @@ export interface Tracing {
 /**
  * Registers `before`/`after` hooks that start a receiver, clear the
  * variables of {@link CLEAN_ENV} (so the developer's own `OTEL_*` settings
- * cannot leak in) and set `env`, call `initTracer(name, receiver.url)`, hand
+ * cannot leak in), turn metrics off (`OTEL_METRICS_EXPORTER=none`) and set
+ * `env`, call `initTracer(name, receiver.url)`, hand
  * receiver and tracer to `ready`; afterwards they shut the provider down,
  * restore the environment and close the receiver.
  */
@@ -35,7 +36,13 @@ export function useTracing(
   let restoreEnv = () => {};
   before(async () => {
     receiver = await startOtlpReceiver();
-    restoreEnv = setEnv({ ...CLEAN_ENV, ...env });
+    // Metrics stay off unless a file asks (the trace receiver has no
+    // /v1/metrics: every export would fail and log).
+    restoreEnv = setEnv({
+      ...CLEAN_ENV,
+      OTEL_METRICS_EXPORTER: "none",
+      ...env,
+    });
     const tracer = await initTracer(name, receiver.url);
     ready({ receiver, tracer });
   });
