@@ -3,7 +3,9 @@
  * CLIENT span whose context travels in `traceparent`: the first hop of the
  * trace the demo prints.
  *
- * Run it: `ROUTER=http://127.0.0.1:8000 deno run -A examples/client.ts`.
+ * Run it: `ROUTER=http://127.0.0.1:8000 deno run -A examples/client.ts`
+ * (`STREAM=0` for a non-streamed call). It prints the answer, then
+ * `(trace <id>, tokens <in>→<out>)`.
  *
  * @module
  */
@@ -128,8 +130,13 @@ if (import.meta.main) {
   const r = await chat({
     baseURL: `${env.ROUTER ?? "http://127.0.0.1:8000"}/v1`,
     model: "llmtrace/demo-7b",
-    stream: true,
+    stream: !["0", "false"].includes(env.STREAM ?? ""),
   });
-  console.log(r.text, `(trace ${r.traceId})`);
+  console.log(
+    r.text,
+    `(trace ${r.traceId}, tokens ${r.promptTokens ?? "?"}→${
+      r.completionTokens ?? "?"
+    })`,
+  );
   await shutdownTracing();
 }

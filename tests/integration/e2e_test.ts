@@ -3,26 +3,14 @@
 // routers (traceHandler + tracedFetch; one whose first upstream is down) and
 // the example client (official `openai` package) are processes of the
 // runtime under test (`deno run -A` / `bun`), configured by their env knobs
-// (PORT, UPSTREAM, ROUTER, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). Each exports
-// to this file's real OTLP/HTTP receiver; one trace across them.
-//
-// examples/client.ts streams only, so the non-streamed call is made by this
-// process: the official `openai` package inside its own "client chat" CLIENT
-// span, its context sent as `traceparent`, as the example client does.
+// (PORT, UPSTREAM, ROUTER, STREAM, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). Each
+// exports to this file's real OTLP/HTTP receiver; one trace across them.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect } from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import OpenAI from "openai";
-import { ROOT_CONTEXT, SpanKind, type Tracer } from "@opentelemetry/api";
-import {
-  forceFlush,
-  formatTraceHeaders,
-  initTracer,
-  shutdownTracing,
-} from "../../mod.ts";
 import {
   type OtlpReceiver,
   type ReceivedSpan,
@@ -57,7 +45,6 @@ interface ExampleServer {
 }
 
 let receiver: OtlpReceiver;
-let tracer: Tracer;
 let restoreEnv = () => {};
 let engine: ExampleServer | undefined;
 let router: ExampleServer | undefined;
@@ -156,7 +143,6 @@ async function freePorts(n: number): Promise<number[]> {
 before(async () => {
   receiver = await startOtlpReceiver();
   restoreEnv = setEnv({ ...CLEAN_ENV, OTEL_METRICS_EXPORTER: "none" });
-  tracer = await initTracer("e2e-test", receiver.url);
   const [enginePort, routerPort, flakyPort, deadOne] = await freePorts(4);
   dead = deadOne;
   engine = await startExample("inference_server.ts", enginePort);
@@ -173,7 +159,6 @@ after(async () => {
     for (const s of [flakyRouter, router, engine]) {
       if (s) await stopChild(s.child);
     }
-    await shutdownTracing();
   } finally {
     restoreEnv();
     await receiver?.close();
@@ -191,11 +176,18 @@ interface ChatResult {
 }
 
 /**
- * Runs examples/client.ts against the router at `routerUrl` (`ROUTER`): one
- * streamed call; it prints `<text> (trace <id>)` and exits 0.
+ * Runs examples/client.ts against the router at `routerUrl` (`ROUTER`), one
+ * call, streamed unless `stream` is false (`STREAM=0`); it prints
+ * `<text> (trace <id>, tokens <in>→<out>)` and exits 0.
  */
-async function runExampleClient(routerUrl: string): Promise<ChatResult> {
-  const child = spawnExample("client.ts", { ROUTER: routerUrl });
+async function runExampleClient(
+  routerUrl: string,
+  stream = true,
+): Promise<ChatResult> {
+  const child = spawnExample("client.ts", {
+    ROUTER: routerUrl,
+    STREAM: stream ? "1" : "0",
+  });
   const r = await waitForExit(child, 30_000, "examples/client.ts");
   assert.equal(
     r.code,
@@ -204,55 +196,23 @@ async function runExampleClient(routerUrl: string): Promise<ChatResult> {
       `stderr: ${r.stderr}`,
   );
   const lines = r.stdout.trim().split("\n");
-  const m = /^(.*) \(trace ([0-9a-f]{32})\)$/.exec(lines[lines.length - 1]);
-  assert.ok(m, `no "(trace …)" line from examples/client.ts: ${r.stdout}`);
-  return { text: m[1], traceId: m[2] };
+  const m = /^(.*) \(trace ([0-9a-f]{32}), tokens (\d+|\?)→(\d+|\?)\)$/
+    .exec(lines[lines.length - 1]);
+  assert.ok(
+    m,
+    `no "(trace …, tokens …)" line from examples/client.ts: ${r.stdout}`,
+  );
+  const count = (v: string) => v === "?" ? undefined : Number(v);
+  return {
+    text: m[1],
+    traceId: m[2],
+    promptTokens: count(m[3]),
+    completionTokens: count(m[4]),
+  };
 }
 
-/** The non-streamed call, from this process (examples/client.ts streams only). */
-async function chatNonStreamed(baseURL: string): Promise<ChatResult> {
-  const span = tracer.startSpan("client chat", {
-    kind: SpanKind.CLIENT,
-    attributes: {
-      "gen_ai.operation.name": "chat",
-      "gen_ai.request.model": MODEL,
-      "gen_ai.request.stream": false,
-    },
-  }, ROOT_CONTEXT);
-  try {
-    const client = new OpenAI({
-      baseURL,
-      apiKey: "demo-key",
-      defaultHeaders: formatTraceHeaders(span.spanContext()) ?? {},
-      maxRetries: 0,
-    });
-    const r = await client.chat.completions.create({
-      model: MODEL,
-      messages: [{
-        role: "user",
-        content: "Where does the time of an LLM request go?",
-      }],
-      max_tokens: 8,
-      temperature: 0,
-    });
-    const result: ChatResult = {
-      text: r.choices[0]?.message?.content ?? "",
-      traceId: span.spanContext().traceId,
-      completionTokens: r.usage?.completion_tokens,
-      promptTokens: r.usage?.prompt_tokens,
-    };
-    if (result.completionTokens !== undefined) {
-      span.setAttribute("gen_ai.usage.output_tokens", result.completionTokens);
-    }
-    return result;
-  } finally {
-    span.end();
-  }
-}
-
-/** Flushes and waits (bounded) for `n` spans of one trace. */
+/** Waits (bounded) for `n` spans of one trace. */
 async function traceSpans(traceId: string, n: number): Promise<ReceivedSpan[]> {
-  await forceFlush();
   await receiver.waitForSpans(
     (s) => s.filter((x) => x.traceId === traceId).length >= n,
     { timeoutMs: 10_000, message: `${n} spans of trace ${traceId}` },
@@ -260,7 +220,6 @@ async function traceSpans(traceId: string, n: number): Promise<ReceivedSpan[]> {
   // A little longer (the example servers export every 50 ms): more spans
   // than expected would be a failure too.
   await sleep(200);
-  await forceFlush();
   return receiver.spans().filter((x) => x.traceId === traceId);
 }
 
@@ -330,15 +289,10 @@ function pick(spans: ReceivedSpan[], result: ChatResult): Chain {
   return { client, routerServer, routerClients, engineServer, llm };
 }
 
-/**
- * What the client got is what every span says. The example client prints no
- * token counts: its output tokens are the ones it put on its span, and the
- * prompt tokens are checked for agreement across the spans that carry them.
- */
+/** What the client got (it prints its token counts) is what every span says. */
 function checkTokens(c: Chain, r: ChatResult, routerClient: ReceivedSpan) {
   const completionTokens = r.completionTokens;
-  const promptTokens = r.promptTokens ??
-    c.routerServer.attributes["gen_ai.usage.input_tokens"];
+  const promptTokens = r.promptTokens;
   assert.ok(completionTokens !== undefined && completionTokens > 0);
   assert.ok(typeof promptTokens === "number" && promptTokens > 0);
   const named: [string, ReceivedSpan][] = [
@@ -364,17 +318,9 @@ function checkTokens(c: Chain, r: ChatResult, routerClient: ReceivedSpan) {
   }
 }
 
-/** The example client's result, completed with what it put on its span. */
-function withClientTokens(r: ChatResult, c: Chain): ChatResult {
-  const out = c.client.attributes["gen_ai.usage.output_tokens"];
-  return { ...r, completionTokens: typeof out === "number" ? out : undefined };
-}
-
 for (const stream of [false, true]) {
   test(`${stream ? "streamed" : "non-streamed"}: client → router → engine → llm_request is one trace with the right parents and times`, async () => {
-    const first = stream
-      ? await runExampleClient(router!.url)
-      : await chatNonStreamed(`${router!.url}/v1`);
+    const first = await runExampleClient(router!.url, stream);
     // max_tokens: 12 streamed (examples/client.ts), 8 not; the engine's
     // deterministic words
     const expectedTokens = stream ? 12 : 8;
@@ -386,14 +332,16 @@ for (const stream of [false, true]) {
     const spans = await traceSpans(first.traceId, 5);
     assert.equal(spans.length, 5, spanTree(spans));
     const c = pick(spans, first);
-    const r = stream ? withClientTokens(first, c) : first;
+    const r = first;
     assert.equal(r.completionTokens, expectedTokens);
+    // what the client printed is what it put on its span
+    assert.equal(
+      c.client.attributes["gen_ai.usage.output_tokens"],
+      r.completionTokens,
+    );
     // the example client did not cancel
     assert.equal(c.client.attributes["error.type"], undefined);
-    assert.equal(
-      c.client.resource["service.name"],
-      stream ? "llmtrace.client" : "e2e-test",
-    );
+    assert.equal(c.client.resource["service.name"], "llmtrace.client");
     assert.equal(c.routerClients.length, 1, spanTree(spans));
     const rc = c.routerClients[0];
 
@@ -466,8 +414,8 @@ test("fallback: the first upstream is down; two router CLIENT spans, the first w
   const spans = await traceSpans(first.traceId, 6);
   assert.equal(spans.length, 6, spanTree(spans));
   const c = pick(spans, first);
-  const r = withClientTokens(first, c);
-  assert.equal(r.completionTokens, 12);
+  assert.equal(first.completionTokens, 12);
+  const r = first;
   assert.equal(c.routerClients.length, 2, spanTree(spans));
   const [failed, ok] = c.routerClients;
   for (const rc of [failed, ok]) {
