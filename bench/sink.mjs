@@ -2,10 +2,14 @@
 // answers 200 to every POST (/v1/traces, /v1/metrics, /v1/logs), counts
 // requests, bytes and (for /v1/traces protobuf) spans, and reports them on
 // GET /stats. POST /reset zeroes the counters. Prints "LISTEN <port>".
+// SINK_STATUS=503 answers every export with that status instead (an
+// unavailable collector, a retryable failure; bench/run.mjs's outage
+// section); the exports are still counted.
 //
 //   node bench/sink.mjs [port]
 import { createServer } from "node:http";
 
+const STATUS = Number(process.env.SINK_STATUS ?? 200);
 let stats = { requests: 0, bytes: 0, spans: 0, byPath: {} };
 
 function varint(buf, pos) {
@@ -88,7 +92,7 @@ const server = createServer((req, res) => {
       stats.spans += countSpans(body);
     }
     // An empty ExportTraceServiceResponse (protobuf): zero bytes.
-    res.writeHead(200, {
+    res.writeHead(STATUS, {
       "content-type": "application/x-protobuf",
       "content-length": "0",
     });

@@ -4,6 +4,8 @@
 // Prints one JSON line: chunks (data events, [DONE] excluded) and streams
 // completed inside the measured window, TTFB (request start -> first body
 // bytes) and full-stream latency percentiles for requests started inside it.
+// Before it, "WINDOW_START" and "WINDOW_END" lines mark when the measured
+// window opens and closes (the harness reads the server's loop lag there).
 const [url, conc = "8", durMs = "5000", warmMs = "1000"] = process.argv.slice(
   2,
 );
@@ -19,6 +21,8 @@ const measureFrom = t0 + W;
 const stopAt = measureFrom + D;
 let chunks = 0, streams = 0, errors = 0, done = 0;
 const ttfb = [], full = [];
+setTimeout(() => console.log("WINDOW_START"), W);
+setTimeout(() => console.log("WINDOW_END"), W + D);
 
 async function client() {
   while (performance.now() < stopAt) {
