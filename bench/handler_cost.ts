@@ -5,6 +5,7 @@
 // difference. For profiling: `bun --cpu-prof-md bench/handler_cost.ts`,
 // `deno run -A --v8-flags=--prof bench/handler_cost.ts`.
 import { initTracer, shutdownTracing, traceHandler } from "../mod.ts";
+import { startServer } from "../tests/support/servers.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -12,20 +13,9 @@ const sinkHandler = async (req: Request) => {
   await req.arrayBuffer();
   return new Response(null, { status: 200 });
 };
-let port: number;
-let stop: () => Promise<void>;
-if (g.Deno) {
-  const s = g.Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    sinkHandler,
-  );
-  port = s.addr.port;
-  stop = () => s.shutdown();
-} else {
-  const s = g.Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: sinkHandler });
-  port = s.port;
-  stop = async () => void (await s.stop(true));
-}
+const sink = startServer(sinkHandler);
+const port = sink.port;
+const stop = () => sink.stop();
 await initTracer(
   "bench.cost",
   `http://127.0.0.1:${port}/v1/traces`,

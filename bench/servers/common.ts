@@ -12,6 +12,7 @@
 // in every number (Deno's 1 ms timers fire about 2.2 ms apart when idle,
 // Bun's about 1.1 ms), the same for untraced and traced servers.
 // deno-lint-ignore-file no-explicit-any
+import { startServer } from "../../tests/support/servers.ts";
 const g = globalThis as any;
 
 export function env(name: string): string | undefined {
@@ -78,22 +79,7 @@ export function listen(
   handler: Handler,
   port = Number(env("PORT") ?? 0),
 ): number {
-  let p: number;
-  if (g.Deno) {
-    const s = g.Deno.serve(
-      { hostname: "127.0.0.1", port, onListen() {} },
-      handler,
-    );
-    p = s.addr.port;
-  } else if (g.Bun) {
-    const s = g.Bun.serve({
-      hostname: "127.0.0.1",
-      port,
-      fetch: handler,
-      idleTimeout: 60,
-    });
-    p = s.port;
-  } else throw new Error("run under Deno or Bun");
+  const p = startServer(handler, { port, idleTimeout: 60 }).port;
   if (env("LAG_MONITOR") !== "0") startLagMonitor();
   console.log(`LISTEN ${p}`);
   return p;

@@ -7,48 +7,36 @@
 // MODE=router | router-traced       : a router forwarding to UPSTREAM
 //   (plain fetch, or traceHandler + tracedFetch)
 import { env, type Handler, listen } from "./common.ts";
+import {
+  chunkEvent,
+  DONE_EVENT,
+  SSE_HEADERS,
+  wireUsage,
+} from "../../tests/support/openai_wire.ts";
 
 export const CONTENT_CHUNKS = 64;
+// Encoded once at start: the bench measures the server, not JSON.stringify.
 const enc = new TextEncoder();
+const answer = {
+  id: "chatcmpl-bench",
+  created: 1700000000,
+  model: "bench-model",
+};
 const chunks: Uint8Array[] = [];
 for (let i = 0; i < CONTENT_CHUNKS; i++) {
   const last = i === CONTENT_CHUNKS - 1;
-  chunks.push(enc.encode(`data: ${
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created: 1700000000,
-      model: "bench-model",
-      choices: [{
-        index: 0,
-        delta: i === 0
-          ? { role: "assistant", content: "tok" }
-          : { content: ` t${i}` },
-        finish_reason: last ? "stop" : null,
-      }],
-    })
-  }\n\n`));
+  chunks.push(enc.encode(chunkEvent(answer, [{
+    index: 0,
+    delta: i === 0
+      ? { role: "assistant", content: "tok" }
+      : { content: ` t${i}` },
+    finish_reason: last ? "stop" : null,
+  }])));
 }
-chunks.push(enc.encode(`data: ${
-  JSON.stringify({
-    id: "chatcmpl-bench",
-    object: "chat.completion.chunk",
-    created: 1700000000,
-    model: "bench-model",
-    choices: [],
-    usage: {
-      prompt_tokens: 12,
-      completion_tokens: CONTENT_CHUNKS,
-      total_tokens: 12 + CONTENT_CHUNKS,
-    },
-  })
-}\n\n`));
-chunks.push(enc.encode("data: [DONE]\n\n"));
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream",
-  "cache-control": "no-cache",
-};
+chunks.push(
+  enc.encode(chunkEvent(answer, [], wireUsage(12, CONTENT_CHUNKS))),
+);
+chunks.push(enc.encode(DONE_EVENT));
 
 const PACE_MS = Number(env("PACE_MS") ?? 0);
 const PREFILL_MS = Number(env("PREFILL_MS") ?? 0);

@@ -1,6 +1,6 @@
 /**
  * The one loopback server helper of the repository (tests, the OTLP receiver,
- * the demo): a real HTTP server on 127.0.0.1, on a random port unless one is
+ * the demo, the bench servers): a real HTTP server on 127.0.0.1, on a random port unless one is
  * given, under Deno (`Deno.serve`), Bun (`Bun.serve`), or, through
  * {@link serveLoopback}, Node (`node:http`). Always `stop()` it.
  *
@@ -38,6 +38,11 @@ export interface ServerOptions {
   onError?: (error: unknown) => Response | Promise<Response>;
   /** The port to listen on; 0 (the default) picks a free one. */
   port?: number;
+  /**
+   * Bun's `idleTimeout` in seconds (Bun closes a connection idle for 10 s by
+   * default; Deno keeps it).
+   */
+  idleTimeout?: number;
 }
 
 interface DenoServe {
@@ -57,6 +62,7 @@ interface BunServe {
     port: number;
     fetch: ServeHandler;
     error?: (error: unknown) => Response | Promise<Response>;
+    idleTimeout?: number;
   }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
 }
 
@@ -81,6 +87,7 @@ export function startServer(
       port: options.port ?? 0,
       fetch: handler,
       ...(options.onError ? { error: options.onError } : {}),
+      ...(options.idleTimeout ? { idleTimeout: options.idleTimeout } : {}),
     });
     return {
       runtime: "bun",
