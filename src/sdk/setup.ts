@@ -21,6 +21,7 @@ import { buildResource } from "./resource.ts";
 import { refreshLimits } from "../core/limits.ts";
 import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import type { SdkModule } from "./load.ts";
+import { EXPORT_SLICE_SPANS } from "./sliced_exporter.ts";
 
 /** The SDK's tracer provider. */
 export type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
@@ -61,13 +62,35 @@ export function buildProvider(
         spanLimits: { attributeValueLengthLimit: refreshLimits() },
         ...(idGenerator ? { idGenerator } : {}),
         spanProcessors: [
-          new sdk.BatchSpanProcessor(createSpanExporter(sdk, plan.config)),
+          new sdk.BatchSpanProcessor(
+            createSpanExporter(sdk, plan.config),
+            batchDefaults(),
+          ),
           ...plan.spanProcessors,
         ],
       }),
       idGenerator !== undefined,
     );
   });
+}
+
+/**
+ * The batch processor's settings where `OTEL_BSP_*` leaves them open: export
+ * batches of {@link EXPORT_SLICE_SPANS} spans instead of the SDK's 512.
+ * Measured on the project bench (trivial handler, one core): p99 latency
+ * 16–20 ms with 512-span batches (even sliced), 5–5.5 ms with 128, and more
+ * requests per second. Spans leave sooner and die young, instead of piling
+ * up in the queue while a large batch is sent. The processor sends one batch
+ * at a time, so a collector 50 ms away caps the rate at ~2,500 spans/s;
+ * `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (which the SDK reads) raises it, and
+ * batches over 128 are then sent in slices.
+ */
+function batchDefaults(): { maxExportBatchSize: number } | undefined {
+  const rt = runtime();
+  if (rt.getEnv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")?.trim()) return undefined;
+  const queue = Number(rt.getEnv("OTEL_BSP_MAX_QUEUE_SIZE")?.trim() || 2048);
+  if (!(queue >= EXPORT_SLICE_SPANS)) return undefined;
+  return { maxExportBatchSize: EXPORT_SLICE_SPANS };
 }
 
 /** Which globals to register. */

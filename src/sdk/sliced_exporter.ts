@@ -1,8 +1,9 @@
 /**
- * Export batches cut into slices: the batch processor hands over up to 512
- * spans at once (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`), and encoding them all in
+ * Export batches cut into slices. llmtrace's batch processor hands over 128
+ * spans at a time by default (see `setup.ts`), but
+ * `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` can raise that, and encoding 512 spans in
  * one go blocks the event loop for milliseconds (the requests it serves
- * wait: tail latency). The exporter sends them as requests of at most
+ * wait: tail latency). The exporter sends larger batches as requests of at most
  * {@link EXPORT_SLICE_SPANS} spans instead, encoding one slice per macrotask
  * and sending them side by side (the official delegate bounds how many are
  * in flight), so no export step blocks for long and a distant collector's

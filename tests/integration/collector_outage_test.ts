@@ -55,32 +55,41 @@ function oneSpan(): ReadableSpan[] {
   return spans;
 }
 
-test("a connection the collector resets is retried with backoff, on every runtime", async () => {
-  const listener = await resettingListener();
-  try {
-    const exporter = createTraceExporter({
-      url: `http://127.0.0.1:${listener.port}/v1/traces`,
-      timeoutMillis: 3_000,
-    });
-    const started = Date.now();
-    const result = await new Promise<ExportResult>((resolve) =>
-      exporter.export(oneSpan(), resolve)
-    );
-    const ms = Date.now() - started;
-    await exporter.shutdown();
-    assert.equal(result.code, ExportResultCode.FAILED);
-    // First try, then retries after ~1 s and ~2.5 s (±20%) within 3 s.
-    assert.ok(
-      listener.accepted() >= 2,
-      `${listener.accepted()} connection(s) in ${ms} ms: not retried`,
-    );
-    assert.ok(ms < 6_000, `gave up after ${ms} ms, past the 3 s deadline`);
-  } finally {
-    await listener.close();
-  }
-});
+test(
+  "a connection the collector resets is retried with backoff, on every runtime",
+  {
+    timeout: 30_000,
+  },
+  async () => {
+    const listener = await resettingListener();
+    try {
+      const exporter = createTraceExporter({
+        url: `http://127.0.0.1:${listener.port}/v1/traces`,
+        timeoutMillis: 3_000,
+      });
+      const started = Date.now();
+      const result = await new Promise<ExportResult>((resolve) =>
+        exporter.export(oneSpan(), resolve)
+      );
+      const ms = Date.now() - started;
+      await exporter.shutdown();
+      assert.equal(result.code, ExportResultCode.FAILED);
+      // First try, then retries after ~1 s and ~2.5 s (±20%) within 3 s.
+      assert.ok(
+        listener.accepted() >= 2,
+        `${listener.accepted()} connection(s) in ${ms} ms: not retried`,
+      );
+      assert.ok(ms < 6_000, `gave up after ${ms} ms, past the 3 s deadline`);
+    } finally {
+      await listener.close();
+    }
+  },
+);
 
-test("collector down for 2.5 s, then back on the same port: N/N spans arrive", async () => {
+test("collector down for 2.5 s, then back on the same port: N/N spans arrive", {
+  // the outage and the exporter's backoff take seconds; Bun's default is 5 s
+  timeout: 30_000,
+}, async () => {
   const N = 300;
   let rx = await startOtlpReceiver();
   const port = rx.port;
