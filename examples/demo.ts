@@ -73,10 +73,10 @@ const router = await serveLoopback(createRouter({
   fallback: [engine.origin],
 }));
 log(p.bold("llmtrace demo"));
-log(p.dim(
-  `receiver ${receiver.url} · inference server ${engine.origin} · router ${router.origin}` +
-    (extra.length ? " · also exporting to your collector" : ""),
-));
+// Every line fits 100 columns.
+log(p.dim(`receiver ${receiver.url}`));
+log(p.dim(`inference server ${engine.origin} · router ${router.origin}`));
+if (extra.length) log(p.dim("also exporting to your collector"));
 
 const baseURL = `${router.origin}/v1`;
 const runs = [
@@ -106,9 +106,11 @@ let ok = true;
 for (const r of runs) {
   try {
     const res = await chat({ ...r.call, spanName: `client ${r.label}` });
+    const tokens = String(res.completionTokens ?? "-").padStart(3);
     log(
-      `${r.label.padEnd(26)} ${JSON.stringify(res.text.slice(0, 40))}` +
-        p.dim(` tokens ${res.completionTokens ?? "-"} trace ${res.traceId}`),
+      `${r.label.padEnd(26)} ` +
+        p.dim(`trace ${res.traceId} ${tokens} tok `) +
+        JSON.stringify(res.text.slice(0, 20)),
     );
   } catch (e) {
     ok = false;

@@ -1,0 +1,102 @@
+// The quick start's main job, run the way a user runs it (`deno run -A
+// examples/demo.ts`, `bun examples/demo.ts`): it must exit 0 on its embedded
+// defaults, fit 100 columns, print its four calls, the 21 spans of its four
+// traces as waterfalls, and a TTFT / TPOT summary from metricsHandler()
+// whose counts and means agree with what the demo's engine does (prefill
+// 25 ms, decode 6 ms per token).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { isDeno, repoRoot, waitForExit } from "../support/helpers.ts";
+
+const SERIES =
+  /^\s+(TTFT|TPOT) (llm_request \(engine\)|router)\s+(\d+) × mean\s+([\d.]+) ms · p50 ≈\s+([\d.]+) ms · p95 ≈\s+([\d.]+) ms$/;
+
+test(
+  "the demo runs on its defaults: 4 calls, 21 spans in 4 traces, a TTFT/TPOT summary, 100 columns",
+  {
+    timeout: 90_000,
+  },
+  async () => {
+    const args = isDeno
+      ? ["run", "-A", "--quiet", "examples/demo.ts"]
+      : ["examples/demo.ts"];
+    // The user's environment minus anything that would send spans elsewhere.
+    const env: Record<string, string> = { NO_COLOR: "1" };
+    for (const k of ["PATH", "HOME", "DENO_DIR", "TMPDIR"]) {
+      const v = process.env[k];
+      if (v !== undefined) env[k] = v;
+    }
+    const child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const r = await waitForExit(child, 80_000, "examples/demo.ts");
+    assert.equal(r.code, 0, `demo exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    const lines = r.stdout.split("\n");
+
+    const wide = lines.filter((l) => [...l].length > 100);
+    assert.deepEqual(wide, [], "lines wider than 100 columns");
+
+    for (
+      const label of [
+        "streamed",
+        "non-streamed",
+        "cancelled by the client",
+        "upstream down, falls back",
+      ]
+    ) {
+      assert.ok(
+        lines.some((l) =>
+          new RegExp(`^${label} +trace [0-9a-f]{32} +(\\d+|-) tok "`).test(l)
+        ),
+        `no result line for "${label}":\n${r.stdout}`,
+      );
+    }
+    assert.ok(lines.includes("21 spans in 4 traces"), r.stdout);
+    const waterfalls = lines.filter((l) =>
+      /^trace [0-9a-f]{32} +\d+ spans/.test(l)
+    );
+    assert.equal(waterfalls.length, 4, r.stdout);
+    assert.equal(
+      lines.filter((l) => l.trim().startsWith("llm_request")).length,
+      4,
+    );
+
+    const series = new Map<
+      string,
+      { n: number; mean: number; p50: number; p95: number }
+    >();
+    for (const l of lines) {
+      const m = SERIES.exec(l);
+      if (m) {
+        series.set(`${m[1]} ${m[2]}`, {
+          n: Number(m[3]),
+          mean: Number(m[4]),
+          p50: Number(m[5]),
+          p95: Number(m[6]),
+        });
+      }
+    }
+    assert.deepEqual([...series.keys()].sort(), [
+      "TPOT llm_request (engine)",
+      "TPOT router",
+      "TTFT llm_request (engine)",
+      "TTFT router",
+    ], r.stdout);
+    // The engine finishes 3 answers (the cancelled one records no TTFT); the
+    // router measures the 2 streams it read to the end.
+    assert.equal(series.get("TTFT llm_request (engine)")!.n, 3);
+    assert.equal(series.get("TTFT router")!.n, 2);
+    for (const [name, s] of series) {
+      assert.ok(s.p50 <= s.p95, `${name}: p50 ${s.p50} > p95 ${s.p95}`);
+    }
+    // No token comes before the 25 ms prefill; no two tokens closer than the
+    // 6 ms decode step (means, from the histograms' sums and counts).
+    assert.ok(series.get("TTFT llm_request (engine)")!.mean >= 25, r.stdout);
+    assert.ok(series.get("TTFT router")!.mean >= 25, r.stdout);
+    assert.ok(series.get("TPOT llm_request (engine)")!.mean >= 6, r.stdout);
+  },
+);
