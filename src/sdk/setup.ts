@@ -79,8 +79,8 @@ export function buildProvider(
  * batches of {@link EXPORT_SLICE_SPANS} spans instead of the SDK's 512.
  * Measured on the project bench (trivial handler, one core): p99 latency
  * 16–20 ms with 512-span batches (even sliced), 5–5.5 ms with 128, and more
- * requests per second. Spans leave sooner and die young, instead of piling
- * up in the queue while a large batch is sent. The processor sends one batch
+ * requests per second (likely because spans leave sooner instead of
+ * piling up in the queue while a large batch is sent). The processor sends one batch
  * at a time, so a collector 50 ms away caps the rate at ~2,500 spans/s;
  * `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` (which the SDK reads) raises it, and
  * batches over 128 are then sent in slices.

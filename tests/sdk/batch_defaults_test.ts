@@ -1,7 +1,7 @@
 // initTracer's batch processor exports batches of 128 spans unless
 // OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: 130 ended spans go out
-// (128 of them) long before the schedule delay, without a flush; with the
-// variable at 512 nothing leaves before the delay.
+// (128 of them) long before the schedule delay, without a flush; the
+// variable, when set, decides (64: two early batches; 512: none).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { forceFlush, initTracer, shutdownTracing } from "../../mod.ts";
@@ -41,10 +41,13 @@ test("default: a full batch is 128 spans and leaves without waiting for the dela
   assert.equal(r.all, 130);
 });
 
-test("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 is honoured: 130 spans wait for the delay (or a flush)", async () => {
-  const r = await endSpans({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "512" });
-  assert.deepEqual(r.early, []);
-  assert.equal(r.all, 130);
+test("OTEL_BSP_MAX_EXPORT_BATCH_SIZE is honoured: 64 gives two early batches of 64, 512 none", async () => {
+  const small = await endSpans({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "64" });
+  assert.deepEqual(small.early, [64, 64]);
+  assert.equal(small.all, 130);
+  const large = await endSpans({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "512" });
+  assert.deepEqual(large.early, []);
+  assert.equal(large.all, 130);
 });
 
 test("a queue smaller than 128 keeps the SDK's own rule (batch = queue)", async () => {
