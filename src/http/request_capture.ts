@@ -30,8 +30,11 @@ interface Capture {
 const CAPTURE = Symbol("llmtrace.requestCapture");
 type Captured = Request & { [CAPTURE]?: Capture };
 
-const proto = Request.prototype;
-const bodyGetter = Object.getOwnPropertyDescriptor(proto, "body")?.get;
+// Read on first use, not at import: in Deno, touching `Request` loads the
+// fetch extension (milliseconds of an untraced program's start-up).
+let proto: Request;
+let bodyGetter: (() => ReadableStream<Uint8Array> | null) | undefined;
+let descriptors: PropertyDescriptorMap | undefined;
 
 function bounded<T>(
   cap: Capture,
@@ -91,16 +94,15 @@ const methods: Record<string, (this: Captured) => Promise<unknown>> = {
     return p;
   },
 };
-if (typeof (proto as { bytes?: unknown }).bytes === "function") {
-  methods.bytes = function (this: Captured) {
-    const cap = this[CAPTURE]!;
-    return bounded(
-      cap,
-      (proto as unknown as { bytes(): Promise<Uint8Array> }).bytes.call(this),
-      (b) => b.byteLength,
-      (b) => parseRequestBody(b, cap.operation),
-    );
-  };
+/** `bytes()`, where the runtime's `Request` has it. */
+function bytes(this: Captured): Promise<Uint8Array> {
+  const cap = this[CAPTURE]!;
+  return bounded(
+    cap,
+    (proto as unknown as { bytes(): Promise<Uint8Array> }).bytes.call(this),
+    (b) => b.byteLength,
+    (b) => parseRequestBody(b, cap.operation),
+  );
 }
 
 /** The `body` getter: a direct reader gets a bounded clone read beside it. */
@@ -121,11 +123,21 @@ function body(this: Captured): ReadableStream<Uint8Array> | null {
   return bodyGetter!.call(this);
 }
 
-const descriptors: PropertyDescriptorMap = {};
-for (const [name, value] of Object.entries(methods)) {
-  descriptors[name] = { value, configurable: true, writable: true };
+/** The own properties a captured request gets (built once). */
+function captureDescriptors(): PropertyDescriptorMap {
+  if (descriptors) return descriptors;
+  proto = Request.prototype;
+  bodyGetter = Object.getOwnPropertyDescriptor(proto, "body")?.get;
+  const all: PropertyDescriptorMap = {};
+  for (const [name, value] of Object.entries(methods)) {
+    all[name] = { value, configurable: true, writable: true };
+  }
+  if (typeof (proto as { bytes?: unknown }).bytes === "function") {
+    all.bytes = { value: bytes, configurable: true, writable: true };
+  }
+  if (bodyGetter) all.body = { get: body, configurable: true };
+  return descriptors = all;
 }
-if (bodyGetter) descriptors.body = { get: body, configurable: true };
 
 /**
  * Starts capturing the GenAI attributes of a served POST's JSON body, or
@@ -150,8 +162,9 @@ export function captureRequestInfo(
   if (cl !== null && (Number(cl) > maxBytes || cl === "0")) return undefined;
   const cap: Capture = { operation, maxBytes };
   try {
+    const own = captureDescriptors();
     (req as Captured)[CAPTURE] = cap;
-    Object.defineProperties(req, descriptors);
+    Object.defineProperties(req, own);
   } catch {
     return undefined; // a frozen request: no attributes, the request untouched
   }
