@@ -19,3 +19,6 @@ export {
 // entry points, with llmtrace's one-pass span writer.
 export { createTraceExporter } from "./trace_exporter.ts";
 export { slicedExporter } from "./sliced_exporter.ts";
+// Building and registering the provider (ids, resource, batch settings):
+// loaded with the SDK, so a program with tracing off never loads it.
+export { buildProvider, registerGlobals } from "./setup.ts";

@@ -23,7 +23,7 @@ import {
   shutdownMetrics,
   startMetrics,
 } from "../metrics/provider.ts";
-import { buildProvider, type Provider, registerGlobals } from "./setup.ts";
+import type { Provider } from "./setup.ts";
 import {
   checkSpanProcessors,
   exportEndpointToEnv,
@@ -133,13 +133,13 @@ export async function initTracer(
   }
   const api = _api()!; // loaded with the SDK
 
-  const provider = buildProvider(api, sdk, {
+  const provider = sdk.buildProvider(api, sdk, {
     moduleName: instrumentingModuleName,
     extraAttributes: (extraAttributes ?? {}) as Attributes,
     config,
     spanProcessors: options.spanProcessors ?? [],
   });
-  const globals = registerGlobals(api, sdk, provider, options);
+  const globals = sdk.registerGlobals(api, sdk, provider, options);
   if (!globals.providerIsGlobal) {
     console.warn(
       "llmtrace: a global tracer provider was already registered; llmtrace's " +
