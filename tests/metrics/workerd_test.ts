@@ -7,7 +7,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +15,8 @@ import { BUCKETS } from "../../src/metrics/instruments.ts";
 import { assertHistogram, pointWith } from "../support/metrics.ts";
 import { startOtlpMetricsReceiver } from "../support/otlp_metrics.ts";
 import { histograms, parsePrometheus } from "../support/prometheus_text.ts";
+import { deadPort } from "../support/servers.ts";
+import { stopChild, waitUntilServing } from "../support/child_servers.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(root, "tests", "fixtures", "workerd");
@@ -31,18 +32,6 @@ function unavailable(): string | undefined {
   return r.status === 0 ? undefined : `workerd --version exited ${r.status}`;
 }
 const skip = unavailable();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test(
   "workerd: metrics flushed through waitUntil arrive; metricsHandler scrapes them",
@@ -64,7 +53,7 @@ test(
       ], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
       const built = await waitForExit(build, 60_000, "esbuild");
       assert.equal(built.code, 0, built.stderr);
-      const port = await freePort();
+      const port = await deadPort();
       writeFileSync(
         join(dir, "config.capnp"),
         readFileSync(join(fixtures, "config.capnp.template"), "utf8")
@@ -80,21 +69,7 @@ test(
       child.stdout?.on("data", (d) => (log += d));
       child.stderr?.on("data", (d) => (log += d));
       const base = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        assert.equal(child.exitCode, null, `workerd exited early\n${log}`);
-        try {
-          const r = await fetch(`${base}/health`, {
-            signal: AbortSignal.timeout(2000),
-          });
-          await r.text();
-          if (r.ok) break;
-        } catch {
-          // not listening yet
-        }
-        assert.ok(Date.now() < deadline, `workerd not ready in 20 s\n${log}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitUntilServing(child, `${base}/health`, () => log);
 
       for (const [d, ttft] of [[0.4, 0.1], [1.5, 0.3]]) {
         const r = await fetch(`${base}/record?d=${d}&ttft=${ttft}`);
@@ -136,11 +111,7 @@ test(
       assert.equal(s.count, 2);
       assert.ok(Math.abs(s.sum - 1.9) < 1e-9);
     } finally {
-      if (child && child.exitCode === null) {
-        const exited = waitForExit(child, 5000, "workerd").catch(() => {});
-        child.kill("SIGTERM");
-        await exited;
-      }
+      if (child) await stopChild(child);
       await rx.close();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -18,7 +18,7 @@ import {
 } from "../support/otlp_receiver.ts";
 import { createFakeLlm } from "../support/fake_llm.ts";
 import { deadPort, startServer, type TestServer } from "../support/servers.ts";
-import { stopChild } from "../support/child_servers.ts";
+import { stopChild, waitUntilServing } from "../support/child_servers.ts";
 
 const SERVER = 2; // OTLP SPAN_KIND_SERVER
 const CLIENT = 3;
@@ -119,27 +119,7 @@ before(async () => {
   child.stdout?.on("data", (d) => (workerdLog += d));
   child.stderr?.on("data", (d) => (workerdLog += d));
   // Ready when /health answers; bounded, and fails fast if workerd exits.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `workerd exited early (${child.exitCode})\n${workerdLog}`,
-      );
-    }
-    try {
-      const r = await fetch(`${base}/health`, {
-        signal: AbortSignal.timeout(2000),
-      });
-      await r.text();
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`workerd did not become ready in 20 s\n${workerdLog}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntilServing(child, `${base}/health`, () => workerdLog);
 });
 
 after(async () => {

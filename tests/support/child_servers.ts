@@ -33,3 +33,34 @@ export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
     }
   });
 }
+
+/**
+ * Waits until `url` answers 2xx (polled every 50 ms, each try bounded to
+ * 2 s), at most `timeoutMs`; throws at once, with `log()`, if `child` exits.
+ */
+export async function waitUntilServing(
+  child: ChildProcess,
+  url: string,
+  log: () => string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `${url}: the server exited early (${child.exitCode})\n${log()}`,
+      );
+    }
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await r.text();
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${url} did not answer in ${timeoutMs} ms\n${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
