@@ -271,6 +271,9 @@ const f0 = (
 ) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+// A Δ cell: "—" on the baseline row itself, else the signed difference.
+const delta = (c, base, a, b) =>
+  c === base ? "—" : (a - b >= 0 ? "+" : "") + f3(a - b);
 const mb = (x) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) : "n/a");
 const kb = (x) => (x / 1024).toFixed(1);
 
@@ -1084,18 +1087,16 @@ function pacedTable(L, configs) {
       const bt = median(base.runs.map((r) => r.ttfbP50));
       const sp = median(c.runs.map((r) => r.streamP50));
       const bs = median(base.runs.map((r) => r.streamP50));
-      const delta = (
-        a,
-        b,
-      ) => (c === base ? "—" : (a - b >= 0 ? "+" : "") + f3(a - b));
       L.push(
         `| ${rt} | ${c.name} | ${f0(median(ch))} | ${f0(min(ch))} – ${
           f0(max(ch))
-        } | **${f3(median(ch) / bc)}** | ${f3(tt)} | ${delta(tt, bt)} | ${
-          f3(median(c.runs.map((r) => r.ttfbP99)))
-        } | ${f2(sp)} | ${delta(sp, bs)} | ${
-          f2(median(c.runs.map((r) => r.streamP99)))
-        } | ${c.runs.reduce((a, r) => a + r.errors, 0)} | ${lagCells(c)} |`,
+        } | **${f3(median(ch) / bc)}** | ${f3(tt)} | ${
+          delta(c, base, tt, bt)
+        } | ${f3(median(c.runs.map((r) => r.ttfbP99)))} | ${f2(sp)} | ${
+          delta(c, base, sp, bs)
+        } | ${f2(median(c.runs.map((r) => r.streamP99)))} | ${
+          c.runs.reduce((a, r) => a + r.errors, 0)
+        } | ${lagCells(c)} |`,
       );
     }
   }
@@ -1237,18 +1238,14 @@ function report(meta) {
         const tt = median(c.runs.map((r) => r.ttfbP50));
         const bt1 = median(base.runs.map((r) => r.ttfb1P50));
         const tt1 = median(c.runs.map((r) => r.ttfb1P50));
-        const delta = (
-          a,
-          b,
-        ) => (c === base ? "—" : (a - b >= 0 ? "+" : "") + f3(a - b));
         L.push(
           `| ${rt} | ${c.name} | ${f0(median(ch))} | ${f0(min(ch))} – ${
             f0(max(ch))
-          } | **${f3(median(ch) / bc)}** | ${f3(tt)} | ${delta(tt, bt)} | ${
-            f3(median(c.runs.map((r) => r.ttfbP99)))
-          } | ${f3(tt1)} | ${delta(tt1, bt1)} | ${
-            c.runs.reduce((a, r) => a + r.errors, 0)
-          } | ${lagCells(c)} |`,
+          } | **${f3(median(ch) / bc)}** | ${f3(tt)} | ${
+            delta(c, base, tt, bt)
+          } | ${f3(median(c.runs.map((r) => r.ttfbP99)))} | ${f3(tt1)} | ${
+            delta(c, base, tt1, bt1)
+          } | ${c.runs.reduce((a, r) => a + r.errors, 0)} | ${lagCells(c)} |`,
         );
       }
     }
