@@ -6,7 +6,8 @@
 //   Deno, source  the package folder (deno.json, mod.ts, src/ only, no
 //                 node_modules) linked with deno.json "links", as a JSR
 //                 consumer would get it: its own deno.json import map
-//                 applies; npm dependencies come from Deno's npm cache
+//                 applies; npm dependencies come through Deno's own npm
+//                 resolver into a fresh Deno cache
 //   Deno, npm     the packed tarball installed with npm, "nodeModulesDir":
 //                 "manual"
 //   Bun           the packed tarball installed with `bun add`
@@ -14,7 +15,14 @@
 //
 // The tarball is built from a copy of the repository (scripts/build_npm.mjs,
 // then `npm pack`), never in this repository's dist/. Every step is bounded
-// in time. Under `bun test` only the Bun and Node consumers run (the Deno
+// in time.
+//
+// Nothing reaches the network: every installer (npm, bun add, Deno's npm
+// resolver) is pointed at a loopback registry (tests/support/local_registry.ts)
+// that serves the packages installed in this repository's node_modules, with
+// a fresh cache of its own, so the test depends neither on the machine's TLS
+// setup nor on what a global cache happens to hold. A request the registry
+// cannot answer fails the install and is named in the assertion. Under `bun test` only the Bun and Node consumers run (the Deno
 // ones run under `deno test`).
 //
 // What does not work, by Deno's design, and is not tested: importing mod.ts
@@ -27,6 +35,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -43,6 +52,10 @@ import {
   startOtlpReceiver,
 } from "../support/otlp_receiver.ts";
 import {
+  type LocalRegistry,
+  startLocalRegistry,
+} from "../support/local_registry.ts";
+import {
   type Exited,
   isDeno,
   repoRoot,
@@ -55,33 +68,44 @@ const VERSION: string =
   JSON.parse(readFileSync(join(repoRoot, "deno.json"), "utf8")).version;
 
 let receiver: OtlpReceiver;
+let registry: LocalRegistry;
 let dir: string;
 
 before(async () => {
   receiver = await startOtlpReceiver();
   dir = mkdtempSync(join(tmpdir(), "llmtrace-consumers-"));
+  const packs = join(dir, "registry");
+  mkdirSync(packs);
+  // The package's runtime dependencies, as its package.json names them (the
+  // npm tarball's) and as its deno.json maps them (the linked source's).
+  const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
+  registry = await startLocalRegistry(Object.keys(pkg.dependencies), packs);
 });
 
 after(async () => {
   await receiver?.close();
+  await registry?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The environment of every child: nothing of this process's OTEL_* or npm_*. */
+/**
+ * The environment of every child: nothing of this process's OTEL_* or npm_*;
+ * npm, bun and Deno use the loopback registry, each with a cache in the
+ * scratch folder (a fresh one, and the developer's own caches stay clean).
+ */
 function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1", ...extra };
-  for (
-    const k of [
-      "PATH",
-      "HOME",
-      "TMPDIR",
-      "DENO_DIR",
-      "XDG_CACHE_HOME",
-      "BUN_INSTALL",
-      "BUN_INSTALL_CACHE_DIR",
-      "npm_config_cache",
-    ]
-  ) {
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    NPM_CONFIG_REGISTRY: registry.url,
+    npm_config_registry: registry.url,
+    npm_config_cache: join(dir, "cache", "npm"),
+    npm_config_update_notifier: "false",
+    BUN_CONFIG_REGISTRY: registry.url,
+    BUN_INSTALL_CACHE_DIR: join(dir, "cache", "bun"),
+    DENO_DIR: join(dir, "cache", "deno"),
+    ...extra,
+  };
+  for (const k of ["PATH", "HOME", "TMPDIR"]) {
     const v = process.env[k];
     if (v !== undefined) env[k] = v;
   }
@@ -108,9 +132,10 @@ function ok(r: Exited, what: string): void {
   assert.equal(
     r.code,
     0,
-    `${what} exited ${
-      r.code ?? r.signal
-    }\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    `${what} exited ${r.code ?? r.signal}\nstdout: ${r.stdout}\n` +
+      `stderr: ${r.stderr}\nnot in the local registry: ${
+        registry.misses.join(", ") || "(none)"
+      }`,
   );
 }
 
@@ -184,7 +209,6 @@ async function npmInstall(cwd: string, tgz: string): Promise<void> {
       "npm",
       [
         "install",
-        "--prefer-offline",
         "--no-audit",
         "--no-fund",
         "--ignore-scripts",
@@ -214,6 +238,7 @@ async function runConsumer(
     childEnv({ CONSUMER_NAME: name, RECEIVER_URL: receiver.url }),
   );
   ok(r, `the ${kind} consumer`);
+  assert.deepEqual(registry.misses, [], "requests the local registry missed");
   const report = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
   const spans = await receiver.waitForSpans(
     (s) => s.some((x) => x.resource["service.name"] === name),
@@ -254,6 +279,7 @@ test(
       }),
     );
     writeFileSync(join(p, "main.ts"), program("@llmtrace/otel"));
+    const servedBefore = registry.served.length;
     const report = await runConsumer(
       "deno-links",
       DENO,
@@ -262,6 +288,15 @@ test(
       "deno",
     );
     assert.equal(report.resolved, pathToFileURL(join(pkg, "mod.ts")).href);
+    // The package's npm dependencies came through Deno's npm resolver (from
+    // the loopback registry), not from a node_modules folder.
+    const served = registry.served.slice(servedBefore);
+    assert.ok(
+      served.includes("@opentelemetry/sdk-trace-base"),
+      `served: ${served.join(", ")}`,
+    );
+    assert.ok(!existsSync(join(p, "node_modules")));
+    assert.ok(!existsSync(join(pkg, "node_modules")));
   },
 );
 
@@ -299,7 +334,10 @@ test("consumer: Bun, the packed tarball installed by bun add", {
 }, async () => {
   const tgz = await tarball();
   const p = project("bun");
-  ok(await run(BUN, ["add", tgz], p, 180_000), "bun add of the tarball");
+  ok(
+    await run(BUN, ["add", "--registry", registry.url, tgz], p, 180_000),
+    "bun add of the tarball",
+  );
   writeFileSync(join(p, "main.mjs"), program("llmtrace"));
   const report = await runConsumer("bun", BUN, ["main.mjs"], p, "bun");
   assert.match(
