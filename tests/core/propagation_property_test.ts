@@ -17,16 +17,38 @@ import {
 
 usePropertyTracing();
 
-test("parseTraceparent and parseTracestate never throw on any string", () => {
+test("parseTraceparent and parseTracestate never throw on any string; what they accept is what the header said", () => {
   fc.assert(
     fc.property(fc.oneof(hostileString, fc.anything()), (v) => {
       const sc = parseTraceparent(v as string);
+      const ts = parseTracestate(v as string);
+      if (typeof v !== "string") {
+        assert.equal(sc, undefined);
+        assert.equal(ts, undefined);
+        return;
+      }
       if (sc) {
+        // The ids and flags are the header's own fields, lower-case hex.
+        const h = v.trim();
         assert.match(sc.traceId, /^[0-9a-f]{32}$/);
         assert.match(sc.spanId, /^[0-9a-f]{16}$/);
+        assert.equal(sc.traceId, h.slice(3, 35));
+        assert.equal(sc.spanId, h.slice(36, 52));
+        assert.equal(sc.traceFlags, parseInt(h.slice(53, 55), 16));
+        assert.equal(sc.isRemote, true);
       }
-      const ts = parseTracestate(v as string);
-      if (ts) assert.equal(typeof ts.serialize(), "string");
+      if (ts) {
+        // A non-empty list of members the header held, which reads back the
+        // same.
+        const out = ts.serialize();
+        assert.notEqual(out, "");
+        assert.equal(parseTracestate(out)?.serialize(), out);
+        for (const member of out.split(",")) {
+          const key = member.slice(0, member.indexOf("="));
+          assert.ok(v.includes(member), member);
+          assert.equal(ts.get(key), member.slice(key.length + 1));
+        }
+      }
     }),
     { numRuns: RUNS },
   );

@@ -221,13 +221,14 @@ test("sse: multi-byte UTF-8 split inside a character, and invalid UTF-8", () => 
   assert.equal(summary.outputText, "a\uFFFD\uFFFDb");
 });
 
-test("sse: never throws on garbage input", () => {
+test("sse: garbage input is counted, never thrown, and the next valid event still reads", () => {
   const random = mulberry32(7);
+  const valid = encoder.encode(
+    'data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\n',
+  );
   for (let round = 0; round < 50; round++) {
-    const observer = new SseObserver({
-      maxEventBytes: 1 + Math.floor(random() * 200),
-      captureContent: true,
-    });
+    const maxEventBytes = 1 + Math.floor(random() * 200);
+    const observer = new SseObserver({ maxEventBytes, captureContent: true });
     for (let i = 0; i < 20; i++) {
       const chunk = new Uint8Array(Math.floor(random() * 300));
       for (let j = 0; j < chunk.length; j++) {
@@ -244,10 +245,26 @@ test("sse: never throws on garbage input", () => {
       observer.push(chunk);
       assert.ok(observer.bufferedBytes <= 200 + 3);
     }
+    // Blank lines end whatever event the garbage left open.
+    observer.push(encoder.encode("\n\n\n"));
+    const garbage = observer.info;
+    assert.equal(garbage.chunks, 0);
+    assert.equal(garbage.contentChunks, 0);
+    observer.push(valid);
     observer.end();
-    const summary = observer.info;
-    assert.equal(summary.chunks, 0);
-    assert.equal(typeof summary.errors, "number");
+    const after = observer.info;
+    const label = `round ${round}, maxEventBytes ${maxEventBytes}`;
+    if (maxEventBytes >= valid.length) {
+      // It fits: read as if no garbage had come before it.
+      assert.equal(after.chunks, 1, label);
+      assert.equal(after.contentChunks, 1, label);
+      assert.equal(after.outputText, "ok", label);
+      assert.equal(after.errors, garbage.errors, label);
+    } else if (maxEventBytes < valid.length - 10) {
+      // Too big for the bound: skipped, and counted as an error.
+      assert.equal(after.chunks, 0, label);
+      assert.equal(after.errors, garbage.errors + 1, label);
+    }
   }
   const observer = new SseObserver();
   const push = observer.push.bind(observer) as (chunk: unknown) => boolean;

@@ -11,7 +11,7 @@ import {
   type OtlpReceiver,
   startOtlpReceiver,
 } from "../support/otlp_receiver.ts";
-import { sleep } from "../support/helpers.ts";
+import { captureWarnings, sleep } from "../support/helpers.ts";
 import { deadPort } from "../support/servers.ts";
 import {
   captureDiag,
@@ -257,7 +257,7 @@ for (const status of [400, 413]) {
 }
 
 test(
-  "forceFlush() resolves when the collector refuses the batch",
+  "forceFlush() resolves when the collector refuses the batch, warns naming the endpoint, and the next flush delivers",
   async () => {
     const { rx, set } = await flakyReceiver();
     try {
@@ -268,7 +268,29 @@ test(
         async (tracer) => {
           set(() => ({ status: 400 }));
           tracer.startSpan("refused").end();
+          const { result: settled, warnings } = await captureWarnings(() =>
+            settleTime(forceFlush())
+          );
+          assert.equal(settled.rejected, false);
+          // The receiver saw the batch once and refused it; the user is told
+          // where the spans did not go, and why.
+          assert.deepEqual(
+            rx.requests().map((r) => [r.status, r.spanCount]),
+            [[400, 1]],
+          );
+          assert.ok(
+            warnings.some((w) =>
+              w.includes(`spans could not be exported to ${rx.url}`) &&
+              w.includes("400")
+            ),
+            JSON.stringify(warnings),
+          );
+          // The pipeline is not stuck: once the collector accepts, the next
+          // flush delivers the next span.
+          set(() => undefined);
+          tracer.startSpan("accepted").end();
           await forceFlush();
+          assert.deepEqual(rx.spans().map((s) => s.name), ["accepted"]);
         },
       );
     } finally {

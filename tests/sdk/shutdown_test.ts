@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { shutdownTracing } from "../../src/sdk/provider.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
 import {
+  captureWarnings,
   CLEAN_ENV,
   isDeno,
   lastJson,
@@ -67,7 +68,7 @@ test("shutdownTracing() with the collector down settles within a bound", async (
 });
 
 test(
-  "shutdownTracing() with the collector down resolves instead of rejecting",
+  "shutdownTracing() with the collector down resolves (undefined), warns naming the endpoint, and a new provider works after it",
   async () => {
     const port = await deadPort();
     await withTracing(
@@ -78,9 +79,40 @@ test(
       },
       async (tracer) => {
         for (let i = 0; i < 10; i++) tracer.startSpan(`dead_${i}`).end();
-        await shutdownTracing();
+        let value: unknown = "not settled";
+        const { result: settled, warnings } = await captureWarnings(() =>
+          settleTime(shutdownTracing().then((v) => (value = v)))
+        );
+        assert.equal(settled.rejected, false);
+        assert.equal(value, undefined);
+        // The lost spans are not silent: the warning names the endpoint.
+        assert.ok(
+          warnings.some((w) =>
+            w.includes(
+              `shutdown: spans could not be exported to http://127.0.0.1:${port}/v1/traces`,
+            )
+          ),
+          JSON.stringify(warnings),
+        );
       },
     );
+    // Nothing was left half torn down: a new provider against a live
+    // collector exports as usual.
+    const rx = await startOtlpReceiver();
+    try {
+      await withTracing(
+        "test.reliability.shutdown_after",
+        rx.url,
+        {},
+        async (tracer) => {
+          tracer.startSpan("after_dead").end();
+          await shutdownTracing();
+          assert.deepEqual(rx.spans().map((s) => s.name), ["after_dead"]);
+        },
+      );
+    } finally {
+      await rx.close();
+    }
   },
 );
 
