@@ -11,6 +11,7 @@ import {
   extractTraceHeaders,
   type HeadersLike,
 } from "../../src/core/headers.ts";
+import { parseTraceparent } from "../../src/core/propagation.ts";
 import {
   hostileString,
   RUNS,
@@ -83,7 +84,7 @@ const hostileHeaders: fc.Arbitrary<unknown> = fc.oneof(
   }),
 );
 
-test("hostile header inputs never make the header helpers throw", () => {
+test("hostile header inputs never make the header helpers throw; the parent is the extracted traceparent's", () => {
   fc.assert(
     fc.property(hostileHeaders, (h) => {
       const headers = h as HeadersLike;
@@ -96,11 +97,18 @@ test("hostile header inputs never make the header helpers throw", () => {
         containsTraceHeaders(headers),
         Object.keys(extracted).length > 0,
       );
+      // The parent is exactly the extracted traceparent's, under the strict
+      // parser: no context when it is absent or invalid.
       const ctx = extractTraceContext(headers);
-      if (ctx !== undefined) {
-        const sc = trace.getSpanContext(ctx);
+      const expected = parseTraceparent(extracted.traceparent);
+      if (expected === undefined) assert.equal(ctx, undefined);
+      else {
+        const sc = ctx && trace.getSpanContext(ctx);
         assert.ok(sc && trace.isSpanContextValid(sc));
         assert.equal(sc.isRemote, true);
+        assert.equal(sc.traceId, expected.traceId);
+        assert.equal(sc.spanId, expected.spanId);
+        assert.equal(sc.traceFlags, expected.traceFlags);
       }
     }),
     { numRuns: RUNS },
