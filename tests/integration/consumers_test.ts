@@ -68,18 +68,13 @@ const VERSION: string =
   JSON.parse(readFileSync(join(repoRoot, "deno.json"), "utf8")).version;
 
 let receiver: OtlpReceiver;
-let registry: LocalRegistry;
+let registry: LocalRegistry | undefined;
+let registryStarted: Promise<LocalRegistry> | undefined;
 let dir: string;
 
 before(async () => {
   receiver = await startOtlpReceiver();
   dir = mkdtempSync(join(tmpdir(), "llmtrace-consumers-"));
-  const packs = join(dir, "registry");
-  mkdirSync(packs);
-  // The package's runtime dependencies, as its package.json names them (the
-  // npm tarball's) and as its deno.json maps them (the linked source's).
-  const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
-  registry = await startLocalRegistry(Object.keys(pkg.dependencies), packs);
 });
 
 after(async () => {
@@ -89,11 +84,35 @@ after(async () => {
 });
 
 /**
+ * Starts the loopback registry once, from the first test that needs it:
+ * packing its packages takes seconds, more than a hook may take under Bun.
+ * It serves the package's runtime dependencies, as its package.json names
+ * them (the npm tarball's) and as its deno.json maps them (the linked
+ * source's).
+ */
+function localRegistry(): Promise<LocalRegistry> {
+  return registryStarted ??= (async () => {
+    const packs = join(dir, "registry");
+    mkdirSync(packs);
+    const pkg = JSON.parse(
+      readFileSync(join(repoRoot, "package.json"), "utf8"),
+    );
+    registry = await startLocalRegistry(
+      repoRoot,
+      Object.keys(pkg.dependencies),
+      packs,
+    );
+    return registry;
+  })();
+}
+
+/**
  * The environment of every child: nothing of this process's OTEL_* or npm_*;
  * npm, bun and Deno use the loopback registry, each with a cache in the
  * scratch folder (a fresh one, and the developer's own caches stay clean).
  */
 function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  if (!registry) throw new Error("childEnv() before localRegistry()");
   const env: Record<string, string> = {
     NO_COLOR: "1",
     NPM_CONFIG_REGISTRY: registry.url,
@@ -134,7 +153,7 @@ function ok(r: Exited, what: string): void {
     0,
     `${what} exited ${r.code ?? r.signal}\nstdout: ${r.stdout}\n` +
       `stderr: ${r.stderr}\nnot in the local registry: ${
-        registry.misses.join(", ") || "(none)"
+        registry?.misses.join(", ") || "(none)"
       }`,
   );
 }
@@ -163,6 +182,7 @@ let tarballPromise: Promise<string> | undefined;
  */
 function tarball(): Promise<string> {
   return tarballPromise ??= (async () => {
+    await localRegistry();
     const src = join(dir, "build");
     mkdirSync(src);
     for (
@@ -238,7 +258,7 @@ async function runConsumer(
     childEnv({ CONSUMER_NAME: name, RECEIVER_URL: receiver.url }),
   );
   ok(r, `the ${kind} consumer`);
-  assert.deepEqual(registry.misses, [], "requests the local registry missed");
+  assert.deepEqual(registry!.misses, [], "requests the local registry missed");
   const report = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
   const spans = await receiver.waitForSpans(
     (s) => s.some((x) => x.resource["service.name"] === name),
@@ -262,6 +282,7 @@ test(
     timeout: 300_000,
   },
   async () => {
+    const local = await localRegistry();
     // What a JSR consumer gets: deno.json, mod.ts and src/ (deno.json's
     // publish.exclude leaves out the rest), nothing installed.
     const pkg = join(dir, "llmtrace-src");
@@ -279,7 +300,7 @@ test(
       }),
     );
     writeFileSync(join(p, "main.ts"), program("@llmtrace/otel"));
-    const servedBefore = registry.served.length;
+    const servedBefore = local.served.length;
     const report = await runConsumer(
       "deno-links",
       DENO,
@@ -290,7 +311,7 @@ test(
     assert.equal(report.resolved, pathToFileURL(join(pkg, "mod.ts")).href);
     // The package's npm dependencies came through Deno's npm resolver (from
     // the loopback registry), not from a node_modules folder.
-    const served = registry.served.slice(servedBefore);
+    const served = local.served.slice(servedBefore);
     assert.ok(
       served.includes("@opentelemetry/sdk-trace-base"),
       `served: ${served.join(", ")}`,
@@ -334,8 +355,9 @@ test("consumer: Bun, the packed tarball installed by bun add", {
 }, async () => {
   const tgz = await tarball();
   const p = project("bun");
+  const local = await localRegistry();
   ok(
-    await run(BUN, ["add", "--registry", registry.url, tgz], p, 180_000),
+    await run(BUN, ["add", "--registry", local.url, tgz], p, 180_000),
     "bun add of the tarball",
   );
   writeFileSync(join(p, "main.mjs"), program("llmtrace"));

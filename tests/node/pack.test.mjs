@@ -1,13 +1,22 @@
 // `npm pack` ships only what a user needs, and the packed tarball works: it is
 // installed into a scratch project in a temp dir (`npm install <tarball>`,
-// dependencies from the warm npm cache or the registry), type-checked as a
+// dependencies from a loopback registry that serves this repository's
+// node_modules, tests/support/local_registry.ts: no network, no TLS, no
+// reliance on a warm npm cache), type-checked as a
 // consumer would, and examples/node/server.mjs runs against it under Node and
 // under Bun, its spans checked at the real OTLP receiver.
 // Needs the build (`npm run build`); pack runs with --ignore-scripts so the
 // tests never rebuild dist/ under a concurrently running test file.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSupport, requireBuild, root, run } from "./support.mjs";
@@ -19,6 +28,7 @@ const TSC = join(root, "node_modules", ".bin", "tsc");
 
 let support;
 let receiver;
+let registry;
 let dir;
 let project;
 
@@ -26,10 +36,19 @@ before(async () => {
   support = await loadSupport();
   receiver = await support.startOtlpReceiver();
   dir = mkdtempSync(join(tmpdir(), "llmtrace-pack-"));
+  const packs = join(dir, "registry");
+  mkdirSync(packs);
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  registry = await support.startLocalRegistry(
+    root,
+    Object.keys(pkg.dependencies),
+    packs,
+  );
 });
 
 after(async () => {
   await receiver?.close();
+  await registry?.close();
   support?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -82,7 +101,6 @@ test("the packed tarball installs into a scratch project", async () => {
   assert.equal(packed.code, 0, packed.stderr);
   const tarball = join(dir, JSON.parse(packed.stdout)[0].filename);
   project = join(dir, "project");
-  const { mkdirSync } = await import("node:fs");
   mkdirSync(project);
   writeFileSync(
     join(project, "package.json"),
@@ -90,16 +108,27 @@ test("the packed tarball installs into a scratch project", async () => {
   );
   const r = await run(NPM, [
     "install",
-    "--prefer-offline",
+    "--registry",
+    registry.url,
+    "--cache",
+    join(dir, "npm-cache"),
     "--no-audit",
     "--no-fund",
+    "--no-update-notifier",
     "--ignore-scripts",
     tarball,
   ], {
     cwd: project,
     timeoutMs: 180_000,
   });
-  assert.equal(r.code, 0, `npm install failed\n${r.stdout}\n${r.stderr}`);
+  assert.equal(
+    r.code,
+    0,
+    `npm install failed\n${r.stdout}\n${r.stderr}\nnot in the local registry: ${
+      registry.misses.join(", ") || "(none)"
+    }`,
+  );
+  assert.deepEqual(registry.misses, []);
   for (const f of ["node_http.mjs", "server.mjs"]) {
     copyFileSync(join(root, "examples", "node", f), join(project, f));
   }

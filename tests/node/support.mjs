@@ -18,7 +18,7 @@ export function requireBuild() {
 }
 
 /**
- * Bundles tests/support/{otlp_receiver,fake_llm}.ts for Node and imports
+ * Bundles tests/support/{otlp_receiver,fake_llm,local_registry}.ts for Node and imports
  * them. Returns the modules and a cleanup function.
  */
 export async function loadSupport() {
@@ -27,6 +27,7 @@ export async function loadSupport() {
     entryPoints: {
       otlp_receiver: join(root, "tests/support/otlp_receiver.ts"),
       fake_llm: join(root, "tests/support/fake_llm.ts"),
+      local_registry: join(root, "tests/support/local_registry.ts"),
     },
     outdir: dir,
     outExtension: { ".js": ".mjs" },
@@ -38,9 +39,11 @@ export async function loadSupport() {
   });
   const receiver = await import(join(dir, "otlp_receiver.mjs"));
   const fakeLlm = await import(join(dir, "fake_llm.mjs"));
+  const registry = await import(join(dir, "local_registry.mjs"));
   return {
     ...receiver,
     ...fakeLlm,
+    ...registry,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot, waitForExit } from "./helpers.ts";
+import { waitForExit } from "./helpers.ts";
 
 /** A running registry. */
 export interface LocalRegistry {
@@ -37,8 +37,11 @@ type Manifest = Record<string, unknown> & {
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 };
 
-function installed(name: string): { dir: string; manifest: Manifest } {
-  const dir = join(repoRoot, "node_modules", name);
+function installed(
+  root: string,
+  name: string,
+): { dir: string; manifest: Manifest } {
+  const dir = join(root, "node_modules", name);
   try {
     return {
       dir,
@@ -53,10 +56,13 @@ function installed(name: string): { dir: string; manifest: Manifest } {
 }
 
 /**
- * Packs the closure of `names` into `packDir` and serves it on 127.0.0.1
- * (ephemeral port) until `close()`.
+ * Packs the closure of `names`, as installed in `root`/node_modules, into
+ * `packDir` and serves it on 127.0.0.1 (ephemeral port) until `close()`.
+ * `root` is explicit because this module also runs bundled (tests/node/),
+ * where its own URL says nothing about where the repository is.
  */
 export async function startLocalRegistry(
+  root: string,
   names: string[],
   packDir: string,
 ): Promise<LocalRegistry> {
@@ -65,7 +71,7 @@ export async function startLocalRegistry(
   for (let i = 0; i < queue.length && i < 1000; i++) {
     const name = queue[i];
     if (found.has(name)) continue;
-    const pkg = installed(name);
+    const pkg = installed(root, name);
     found.set(name, pkg);
     const { dependencies = {}, peerDependencies = {}, peerDependenciesMeta } =
       pkg.manifest;
