@@ -11,7 +11,7 @@
  * @module
  */
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
-import { createFetchDelegate } from "../sdk/otlp_delegate.ts";
+import { createFetchDelegate } from "../otlp/fetch_delegate.ts";
 import {
   MetricsExporterMetricsHelper,
   ProtobufMetricsSerializer,

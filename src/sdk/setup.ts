@@ -21,7 +21,7 @@ import { buildResource } from "./resource.ts";
 import { refreshLimits } from "../core/limits.ts";
 import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import type { SdkModule } from "./load.ts";
-import { EXPORT_SLICE_SPANS } from "./sliced_exporter.ts";
+import { EXPORT_SLICE_SPANS } from "../otlp/sliced_exporter.ts";
 
 /** The SDK's tracer provider. */
 export type Provider = InstanceType<SdkModule["WebTracerProvider"]>;

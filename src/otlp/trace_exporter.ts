@@ -8,9 +8,9 @@
  * @module
  */
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
-import { createFetchDelegate } from "./otlp_delegate.ts";
+import { createFetchDelegate } from "./fetch_delegate.ts";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { createOtlpSpanWriter } from "./otlp_writer.ts";
+import { createOtlpSpanWriter } from "./writer.ts";
 
 /**
  * What turns a span batch into a request body and reads the response: the

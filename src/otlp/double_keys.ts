@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * import { DOUBLE_ATTRIBUTE_KEYS } from "./double_keys.ts";
- * import { createOtlpSpanWriter } from "./otlp_writer.ts";
+ * import { createOtlpSpanWriter } from "./writer.ts";
  *
  * console.log(DOUBLE_ATTRIBUTE_KEYS.has("gen_ai.request.temperature")); // true
  * const writer = createOtlpSpanWriter({

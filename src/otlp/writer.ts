@@ -16,16 +16,16 @@ import {
   writeSchemaUrl,
   writeScope,
   writeSpan,
-} from "./otlp_spans.ts";
+} from "./spans.ts";
 import {
   type AttributeState,
   type KeyCache,
   NESTED_BUDGET,
-} from "./otlp_attributes.ts";
+} from "./key_values.ts";
 import {
   type ExportTraceServiceResponse,
   readExportTraceServiceResponse,
-} from "./otlp_response.ts";
+} from "./export_response.ts";
 import { DOUBLE_ATTRIBUTE_KEYS } from "./double_keys.ts";
 
 export { DOUBLE_ATTRIBUTE_KEYS, type ExportTraceServiceResponse };
@@ -35,7 +35,7 @@ export { DOUBLE_ATTRIBUTE_KEYS, type ExportTraceServiceResponse };
  *
  * @example
  * ```ts
- * import { createOtlpSpanWriter, type OtlpSpanWriterOptions } from "./otlp_writer.ts";
+ * import { createOtlpSpanWriter, type OtlpSpanWriterOptions } from "./writer.ts";
  *
  * const options: OtlpSpanWriterOptions = { doubleKeys: new Set() }; // as official
  * const writer = createOtlpSpanWriter(options);
@@ -59,7 +59,7 @@ export interface OtlpSpanWriterOptions {
  *
  * @example
  * ```ts
- * import { createOtlpSpanWriter, type OtlpSpanWriter } from "./otlp_writer.ts";
+ * import { createOtlpSpanWriter, type OtlpSpanWriter } from "./writer.ts";
  *
  * const writer: OtlpSpanWriter = createOtlpSpanWriter();
  * console.log(writer.serializeRequest([]).length); // 0: an empty request
@@ -187,7 +187,7 @@ function writeRequest(w: ProtoWriter, groups: Groups, st: AttributeState) {
  *
  * @example
  * ```ts
- * import { createOtlpSpanWriter } from "./otlp_writer.ts";
+ * import { createOtlpSpanWriter } from "./writer.ts";
  *
  * const writer = createOtlpSpanWriter({ doubleKeys: new Set(["my.ratio"]) });
  * const body: Uint8Array = writer.serializeRequest([]); // ReadableSpan[]
