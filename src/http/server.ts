@@ -11,11 +11,14 @@ import { recordError } from "../core/errors.ts";
 import { ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE } from "../core/keys.ts";
 import { nowHrTime, perfToHrTime } from "../core/time.ts";
 import { _flush, _tracingActive } from "../core/tracer.ts";
-import { flushMeasurements, measurementSink } from "../core/measure.ts";
+import {
+  flushMeasurements,
+  measurementSink,
+} from "../core/measurement_sink.ts";
 import { describe, expectFunction } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
 import { runtime } from "../runtime/detect.ts";
-import { type Outcome, reportMeasurement } from "./measure.ts";
+import { type Outcome, reportMeasurement } from "./report_measurement.ts";
 import { endSpan, followResponse } from "./response.ts";
 import {
   compileServerOptions,

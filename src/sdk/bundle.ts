@@ -9,7 +9,7 @@ export {
   StackContextManager,
   WebTracerProvider,
 } from "@opentelemetry/sdk-trace-web";
-export * from "./resources.ts";
+export * from "./bundle_resources.ts";
 export {
   CompositePropagator,
   W3CBaggagePropagator,

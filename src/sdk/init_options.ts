@@ -1,5 +1,5 @@
 /**
- * What `initTracer` (`provider.ts`) takes beyond vLLM's three arguments,
+ * What `initTracer` (`tracer_provider.ts`) takes beyond vLLM's three arguments,
  * and the small decisions made from them and the environment before a
  * provider is built.
  *

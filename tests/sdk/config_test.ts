@@ -11,7 +11,7 @@ import {
   resolveExporterConfig,
   resolveTracesEndpoint,
 } from "../../src/sdk/config.ts";
-import { initTracer, isTracingEnabled } from "../../src/sdk/provider.ts";
+import { initTracer, isTracingEnabled } from "../../src/sdk/tracer_provider.ts";
 import { getSpanExporter } from "../../src/sdk/exporter.ts";
 import type { OtlpReceiver } from "../support/otlp_receiver.ts";
 import { captureWarnings, withEnv } from "../support/helpers.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { after, before } from "node:test";
-import { shutdownTracing } from "../../src/sdk/provider.ts";
+import { shutdownTracing } from "../../src/sdk/tracer_provider.ts";
 import { _setSdkLoader } from "../../src/sdk/load.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp_receiver.ts";
 import { setEnv } from "./helpers.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Attributes } from "@opentelemetry/api";
-import type { GenAIMeasurement } from "../core/measure.ts";
+import type { GenAIMeasurement } from "../core/measurement_sink.ts";
 import type { Instruments } from "./instruments.ts";
 
 /** Operations the latest conventions call inference (`gen_ai.client.inference.*`). */
@@ -23,7 +23,7 @@ const INFERENCE = new Set(["chat", "text_completion", "generate_content"]);
  *
  * @example
  * ```ts
- * import type { RecordOptions } from "./record.ts";
+ * import type { RecordOptions } from "./recorder.ts";
  *
  * const o: RecordOptions = { defaultProvider: "unknown", latest: false };
  * console.log(o.latest);
@@ -97,7 +97,7 @@ export function timePerOutputToken(m: GenAIMeasurement): number | undefined {
  * ```ts
  * import { metrics } from "@opentelemetry/api";
  * import { createInstruments } from "./instruments.ts";
- * import { createRecorder } from "./record.ts";
+ * import { createRecorder } from "./recorder.ts";
  *
  * const inst = createInstruments(metrics.getMeter("llmtrace"), "dual");
  * const record = createRecorder(inst, { defaultProvider: "unknown", latest: false });

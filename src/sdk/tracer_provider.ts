@@ -22,7 +22,7 @@ import {
   flushMetrics,
   shutdownMetrics,
   startMetrics,
-} from "../metrics/provider.ts";
+} from "../metrics/meter_provider.ts";
 import type { Provider } from "./setup.ts";
 import {
   checkSpanProcessors,

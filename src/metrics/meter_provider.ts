@@ -1,14 +1,17 @@
 /**
  * The metrics pipeline's life: `startMetrics`, `flushMetrics`,
  * `shutdownMetrics`, and the lazy loading of the metrics SDK. While metrics
- * run, the measurement sink of `core/measure.ts` records into the
+ * run, the measurement sink of `core/measurement_sink.ts` records into the
  * instruments; otherwise it is `undefined` and the request paths pay nothing.
  *
  * @module
  */
 import type { Attributes } from "../core/types.ts";
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { setMeasurementFlush, setMeasurementSink } from "../core/measure.ts";
+import {
+  setMeasurementFlush,
+  setMeasurementSink,
+} from "../core/measurement_sink.ts";
 import { loadOtelApi } from "../core/api.ts";
 import { buildResource } from "../sdk/resource.ts";
 import { semconvMode } from "../core/attributes.ts";
@@ -24,7 +27,7 @@ import {
   warn,
 } from "./pipeline.ts";
 
-let loader: () => Promise<MetricsSdk> = () => import("./sdk.ts");
+let loader: () => Promise<MetricsSdk> = () => import("./sdk_bundle.ts");
 
 /**
  * Options of {@link startMetrics}.
@@ -67,7 +70,7 @@ let pullRequested = false;
 export function _setMetricsSdkLoader(
   fn: (() => Promise<MetricsSdk>) | undefined,
 ): void {
-  loader = fn ?? (() => import("./sdk.ts"));
+  loader = fn ?? (() => import("./sdk_bundle.ts"));
 }
 
 function isDisabled(): boolean {
@@ -75,7 +78,7 @@ function isDisabled(): boolean {
 }
 
 async function start(options: StartMetricsOptions): Promise<void> {
-  const recording = await import("./recording.ts");
+  const recording = await import("./recording_bundle.ts");
   const config = recording.resolveMetricsConfig({
     endpoint: options.endpoint,
     exportIntervalMillis: options.exportIntervalMillis,

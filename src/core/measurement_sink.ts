@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { GenAIMeasurement } from "./measure.ts";
+ * import type { GenAIMeasurement } from "./measurement_sink.ts";
  *
  * const m: GenAIMeasurement = {
  *   kind: "engine",
@@ -86,7 +86,7 @@ export interface GenAIMeasurement {
  *
  * @example
  * ```ts
- * import { measurementSink } from "./measure.ts";
+ * import { measurementSink } from "./measurement_sink.ts";
  *
  * const started = performance.now();
  * // ... the request runs ...
@@ -108,7 +108,7 @@ export let measurementSink: ((m: GenAIMeasurement) => void) | undefined;
  *
  * @example
  * ```ts
- * import { type GenAIMeasurement, setMeasurementSink } from "./measure.ts";
+ * import { type GenAIMeasurement, setMeasurementSink } from "./measurement_sink.ts";
  *
  * const seen: GenAIMeasurement[] = [];
  * setMeasurementSink((m) => seen.push(m));
