@@ -11,32 +11,8 @@ import {
   DEFAULT_METRICS_ENDPOINT,
   envValue as env,
   positiveMillis as millis,
-  resolveEndpoint,
   resolveOtlpConfig,
 } from "../sdk/config.ts";
-
-export { DEFAULT_METRICS_ENDPOINT } from "../sdk/config.ts";
-
-/**
- * Resolves the metrics endpoint: the explicit argument; else
- * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as is; else
- * `OTEL_EXPORTER_OTLP_ENDPOINT` plus `/v1/metrics`; else
- * {@link DEFAULT_METRICS_ENDPOINT}.
- *
- * @param explicit The endpoint given by the caller.
- * @returns The URL.
- * @throws {Error} naming the value when it is not an absolute http(s) URL.
- *
- * @example
- * ```ts
- * import { resolveMetricsEndpoint } from "./config.ts";
- *
- * console.log(resolveMetricsEndpoint("http://127.0.0.1:4318/v1/metrics"));
- * ```
- */
-export function resolveMetricsEndpoint(explicit?: string): string {
-  return resolveEndpoint("metrics", explicit);
-}
 
 /** The longest delay timers accept (2^31 − 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;

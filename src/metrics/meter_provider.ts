@@ -27,8 +27,6 @@ import {
   warn,
 } from "./pipeline.ts";
 
-let loader: () => Promise<MetricsSdk> = () => import("./sdk_bundle.ts");
-
 /**
  * Options of {@link startMetrics}.
  *
@@ -66,13 +64,6 @@ let state: State | undefined;
 let starting: Promise<void> | undefined;
 let pullRequested = false;
 
-/** Replaces how the metrics SDK is loaded (tests). @internal */
-export function _setMetricsSdkLoader(
-  fn: (() => Promise<MetricsSdk>) | undefined,
-): void {
-  loader = fn ?? (() => import("./sdk_bundle.ts"));
-}
-
 function isDisabled(): boolean {
   return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
 }
@@ -104,7 +95,7 @@ async function start(options: StartMetricsOptions): Promise<void> {
   }
   let sdk: MetricsSdk;
   try {
-    sdk = await loader();
+    sdk = await import("./sdk_bundle.ts");
   } catch (e) {
     throw new Error(
       "OpenTelemetry metrics are not available: loading the metrics SDK " +

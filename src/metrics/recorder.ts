@@ -70,7 +70,7 @@ const withError = (base: Attributes, m: GenAIMeasurement): Attributes =>
  * Time per output token after the first: the measurement's own, else
  * `(duration − TTFT) / (output tokens − 1)` when more than one token came out.
  */
-export function timePerOutputToken(m: GenAIMeasurement): number | undefined {
+function timePerOutputToken(m: GenAIMeasurement): number | undefined {
   if (ok(m.tpotS)) return m.tpotS;
   const n = m.outputTokens;
   if (!ok(m.ttftS) || n === undefined || !(n > 1)) return undefined;

@@ -12,17 +12,6 @@ import { createFetchDelegate } from "./fetch_delegate.ts";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { createOtlpSpanWriter } from "./writer.ts";
 
-/**
- * What turns a span batch into a request body and reads the response: the
- * official `ProtobufTraceSerializer`, or llmtrace's `createOtlpSpanWriter()`.
- */
-export interface SpanSerializer {
-  /** The request body, or `undefined` for nothing to send. */
-  serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined;
-  /** Decodes the collector's response body. */
-  deserializeResponse(data: Uint8Array): unknown;
-}
-
 /** Options of {@link createTraceExporter}. */
 export interface TraceExporterOptions {
   /** The full OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. */
@@ -34,16 +23,6 @@ export interface TraceExporterOptions {
    * @default 10000
    */
   timeoutMillis?: number;
-  /**
-   * Exports in flight at once before new ones fail fast.
-   * @default 30
-   */
-  concurrencyLimit?: number;
-  /**
-   * The serializer.
-   * @default createOtlpSpanWriter()
-   */
-  serializer?: SpanSerializer;
 }
 
 /** The official exporter's `otel.component.type` for its self-metrics. */
@@ -79,7 +58,7 @@ export function createTraceExporter(
   const delegate = createFetchDelegate<ReadableSpan[]>(
     "traces",
     options,
-    options.serializer ?? createOtlpSpanWriter(),
+    createOtlpSpanWriter(),
     COMPONENT_TYPE,
     SPAN_METRICS,
   );

@@ -56,7 +56,6 @@ export function denoAdapter(deno: DenoLike): RuntimeAdapter {
         return false;
       }
     },
-    envReadable: () => envAllowed(deno),
     onExit(fn) {
       // `beforeunload` fires when the event loop runs dry; the work `fn`
       // schedules (the export's fetch) keeps the process alive until it ends.

@@ -39,7 +39,6 @@ export function nodeAdapter(
         return false;
       }
     },
-    envReadable: () => true,
     onExit(fn) {
       const listener = once(fn);
       proc.on?.("beforeExit", listener);

@@ -26,8 +26,6 @@ export interface RuntimeAdapter {
    * false instead of throwing where the runtime forbids it.
    */
   setEnv(name: string, value: string | undefined): boolean;
-  /** Whether every environment variable may be read without a prompt. */
-  envReadable(): boolean;
   /**
    * Registers `fn` to run once when the process is about to exit normally
    * (Deno `unload`, Bun/Node `beforeExit`). Returns a function that removes it.

@@ -17,7 +17,6 @@ export function webAdapter(name = "web", version?: string): RuntimeAdapter {
       else env.set(key, value);
       return true;
     },
-    envReadable: () => true,
     onExit: () => () => {},
     withSafeProcessEnv: (fn) => fn(),
     clientGoneSignal: (req) => req.signal,

@@ -24,7 +24,7 @@ const DEFAULT_ENDPOINT: Record<Signal, string> = {
 };
 
 /** The one protocol llmtrace exports with. */
-export const SUPPORTED_PROTOCOL = "http/protobuf";
+const SUPPORTED_PROTOCOL = "http/protobuf";
 
 /** The resolved exporter configuration. */
 export interface ExporterConfig {
@@ -111,7 +111,7 @@ const EXPLICIT: Record<Signal, { arg: string; source: string }> = {
  *
  * @throws {Error} naming the value when it is not an absolute http(s) URL.
  */
-export function resolveEndpoint(signal: Signal, explicit?: string): string {
+function resolveEndpoint(signal: Signal, explicit?: string): string {
   if (explicit !== undefined) {
     if (typeof explicit !== "string" || explicit.trim() === "") {
       throw new TypeError(
