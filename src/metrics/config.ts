@@ -138,10 +138,10 @@ export function resolveMetricsConfig(
   const otlpConfig = otlp
     ? resolveOtlpConfig("metrics", input.endpoint)
     : undefined;
-  // workerd allows no I/O from a timer outside a request: there, exports go
-  // through ctx.waitUntil(flushMetrics()) and the timer practically never fires.
+  // Without background timers exports go through ctx.waitUntil(flushMetrics()),
+  // and the timer practically never fires.
   let intervalMillis = millis("OTEL_METRIC_EXPORT_INTERVAL") ??
-    (runtime().name === "workerd" ? MAX_TIMER_MS : 60_000);
+    (runtime().backgroundTimers ? 60_000 : MAX_TIMER_MS);
   const explicit = input.exportIntervalMillis;
   if (explicit !== undefined) {
     if (

@@ -37,6 +37,7 @@ export function denoAdapter(deno: DenoLike): RuntimeAdapter {
   return {
     name: "deno",
     version: deno.version?.deno,
+    backgroundTimers: true,
     pid: () => deno.pid,
     getEnv(name) {
       if (!envAllowed(deno, name)) return undefined;

@@ -22,6 +22,7 @@ export function nodeAdapter(
   return {
     name,
     version,
+    backgroundTimers: true,
     pid: () => proc.pid,
     getEnv(key) {
       try {

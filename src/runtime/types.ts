@@ -14,6 +14,12 @@ export interface RuntimeAdapter {
   readonly name: string;
   /** `process.runtime.version`, when the runtime tells. */
   readonly version: string | undefined;
+  /**
+   * Whether a timer may do I/O outside a request. False on workerd, which
+   * refuses it: periodic exports never run there, flushes go through
+   * `waitUntil` instead.
+   */
+  readonly backgroundTimers: boolean;
   /** The process id, when the runtime has processes. */
   pid(): number | undefined;
   /**

@@ -10,6 +10,7 @@ export function webAdapter(name = "web", version?: string): RuntimeAdapter {
   return {
     name,
     version,
+    backgroundTimers: name !== "workerd",
     pid: () => undefined,
     getEnv: (key) => env.get(key),
     setEnv(key, value) {
