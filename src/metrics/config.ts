@@ -1,6 +1,6 @@
 /**
- * Where and how metrics are exported, from arguments and `OTEL_*` variables,
- * without loading the SDK: a misconfiguration is an error (or a warning that
+ * Where and how metrics are exported, from arguments and the `OTEL_*` values
+ * `core/env_config.ts` reads, without loading the SDK: a misconfiguration is an error (or a warning that
  * names the value) at start, not a silent loss later.
  *
  * @module
@@ -9,27 +9,18 @@ import { runtime } from "../runtime/detect.ts";
 import { describe } from "../core/validate.ts";
 import {
   DEFAULT_METRICS_ENDPOINT,
-  envValue as env,
-  positiveMillis as millis,
   resolveOtlpConfig,
-} from "../sdk/config.ts";
+} from "../sdk/exporter_config.ts";
+import {
+  metricExportIntervalEnv,
+  metricExportTimeoutEnv,
+  metricsExporters,
+  temporalityEnv,
+  type TemporalityPreference,
+} from "../core/env_config.ts";
 
 /** The longest delay timers accept (2^31 − 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
-
-/**
- * How the OTLP metric exporter aggregates over time
- * (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
- *
- * @example
- * ```ts
- * import type { TemporalityPreference } from "./config.ts";
- *
- * const t: TemporalityPreference = "delta";
- * console.log(t);
- * ```
- */
-export type TemporalityPreference = "cumulative" | "delta" | "lowmemory";
 
 /**
  * The resolved metrics configuration.
@@ -79,41 +70,6 @@ export interface MetricsConfigInput {
   exportIntervalMillis?: number;
 }
 
-function exporters(): { otlp: boolean; prometheus: boolean } {
-  const raw = env("OTEL_METRICS_EXPORTER");
-  if (raw === undefined) return { otlp: true, prometheus: false };
-  const names = raw.split(",").map((s) => s.trim().toLowerCase()).filter(
-    Boolean,
-  );
-  for (const n of names) {
-    if (n !== "otlp" && n !== "prometheus" && n !== "none") {
-      throw new Error(
-        `Unsupported metrics exporter '${n}' in OTEL_METRICS_EXPORTER='${raw}': ` +
-          `llmtrace supports 'otlp' (OTLP http/protobuf, the default), ` +
-          `'prometheus' (served by metricsHandler()) and 'none'.`,
-      );
-    }
-  }
-  if (names.includes("none")) return { otlp: false, prometheus: false };
-  return {
-    otlp: names.includes("otlp"),
-    prometheus: names.includes("prometheus"),
-  };
-}
-
-function temporality(): TemporalityPreference {
-  const name = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
-  const raw = env(name);
-  if (raw === undefined) return "cumulative";
-  const v = raw.toLowerCase();
-  if (v === "cumulative" || v === "delta" || v === "lowmemory") return v;
-  console.warn(
-    `llmtrace: ignoring ${name}='${raw}': expected 'cumulative', 'delta' or ` +
-      `'lowmemory'; using 'cumulative'`,
-  );
-  return "cumulative";
-}
-
 /**
  * The whole metrics configuration from `input` and the environment.
  *
@@ -133,14 +89,14 @@ function temporality(): TemporalityPreference {
 export function resolveMetricsConfig(
   input: MetricsConfigInput = {},
 ): MetricsConfig {
-  const { otlp, prometheus } = exporters();
+  const { otlp, prometheus } = metricsExporters();
   // The endpoint only matters (and is only checked) when pushing.
   const otlpConfig = otlp
     ? resolveOtlpConfig("metrics", input.endpoint)
     : undefined;
   // Without background timers exports go through ctx.waitUntil(flushMetrics()),
   // and the timer practically never fires.
-  let intervalMillis = millis("OTEL_METRIC_EXPORT_INTERVAL") ??
+  let intervalMillis = metricExportIntervalEnv() ??
     (runtime().backgroundTimers ? 60_000 : MAX_TIMER_MS);
   const explicit = input.exportIntervalMillis;
   if (explicit !== undefined) {
@@ -156,7 +112,7 @@ export function resolveMetricsConfig(
     intervalMillis = explicit;
   }
   const exportTimeoutMillis = Math.min(
-    millis("OTEL_METRIC_EXPORT_TIMEOUT") ?? 30_000,
+    metricExportTimeoutEnv() ?? 30_000,
     intervalMillis,
   );
   return {
@@ -167,6 +123,6 @@ export function resolveMetricsConfig(
     timeoutMillis: otlpConfig?.timeoutMillis ?? 10_000,
     intervalMillis,
     exportTimeoutMillis,
-    temporality: temporality(),
+    temporality: temporalityEnv(),
   };
 }

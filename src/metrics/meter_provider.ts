@@ -17,6 +17,7 @@ import { buildResource } from "../sdk/resource.ts";
 import { semconvMode } from "../core/attributes.ts";
 import { describe } from "../core/validate.ts";
 import { nativeTelemetry, runtime } from "../runtime/detect.ts";
+import { sdkDisabled } from "../core/env_config.ts";
 
 import {
   build,
@@ -63,10 +64,6 @@ export interface StartMetricsOptions {
 let state: State | undefined;
 let starting: Promise<void> | undefined;
 let pullRequested = false;
-
-function isDisabled(): boolean {
-  return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
-}
 
 async function start(options: StartMetricsOptions): Promise<void> {
   const recording = await import("./recording_bundle.ts");
@@ -161,7 +158,7 @@ export async function startMetrics(
       `startMetrics options must be an object, got ${describe(options)}`,
     );
   }
-  if (state || isDisabled()) return;
+  if (state || sdkDisabled()) return;
   if (starting) return await starting;
   starting = start(options);
   try {

@@ -23,7 +23,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import type { TemporalityPreference } from "./config.ts";
+import type { TemporalityPreference } from "../core/env_config.ts";
 
 /**
  * Settings of {@link OtlpFetchMetricExporter}.

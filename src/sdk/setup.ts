@@ -14,7 +14,8 @@ import type {
 } from "../core/types.ts";
 import type { OtelApi } from "../core/api.ts";
 import { runtime } from "../runtime/detect.ts";
-import type { ExporterConfig } from "./config.ts";
+import { batchEnv, logLevelEnv } from "../core/env_config.ts";
+import type { ExporterConfig } from "./exporter_config.ts";
 import { createConsoleDiagLogger, diagLevel } from "./diag.ts";
 import { createSpanExporter } from "./exporter.ts";
 import { buildResource } from "./resource.ts";
@@ -86,10 +87,10 @@ export function buildProvider(
  * batches over 128 are then sent in slices.
  */
 function batchDefaults(): { maxExportBatchSize: number } | undefined {
-  const rt = runtime();
-  if (rt.getEnv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")?.trim()) return undefined;
-  const queue = Number(rt.getEnv("OTEL_BSP_MAX_QUEUE_SIZE")?.trim() || 2048);
-  if (!(queue >= EXPORT_SLICE_SPANS)) return undefined;
+  const { exportBatchSizeSet, maxQueueSize } = batchEnv();
+  if (exportBatchSizeSet || !(maxQueueSize >= EXPORT_SLICE_SPANS)) {
+    return undefined;
+  }
   return { maxExportBatchSize: EXPORT_SLICE_SPANS };
 }
 
@@ -132,7 +133,7 @@ export function registerGlobals(
     : undefined;
   if (plan.diagLogger !== null) {
     diagSet = diag.setLogger(plan.diagLogger ?? ours!, {
-      logLevel: diagLevel(api, runtime().getEnv("OTEL_LOG_LEVEL")),
+      logLevel: diagLevel(api, logLevelEnv()),
       suppressOverrideMessage: true,
     });
   }

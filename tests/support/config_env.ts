@@ -1,6 +1,7 @@
 /**
- * The setup of the tests of configuration from the environment (sdk/config,
- * sdk/init_options, sdk/load, core/attributes' semconv mode, vllm/warnings):
+ * The setup of the tests of configuration from the environment
+ * (core/env_config, sdk/exporter_config, sdk/init_options, sdk/load,
+ * core/attributes' semconv mode, vllm/warnings):
  * every config variable unset for the file, a real OTLP receiver, and no
  * provider left running or SDK loader replaced afterwards.
  *
