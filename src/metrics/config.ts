@@ -22,17 +22,7 @@ import {
 /** The longest delay timers accept (2^31 − 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
 
-/**
- * The resolved metrics configuration.
- *
- * @example
- * ```ts
- * import { type MetricsConfig, resolveMetricsConfig } from "./config.ts";
- *
- * const c: MetricsConfig = resolveMetricsConfig({ endpoint: "http://127.0.0.1:4318/v1/metrics" });
- * console.log(c.url, c.intervalMillis);
- * ```
- */
+/** The resolved metrics configuration. */
 export interface MetricsConfig {
   /** Push over OTLP (`OTEL_METRICS_EXPORTER` lists `otlp`, the default). */
   otlp: boolean;
@@ -52,17 +42,7 @@ export interface MetricsConfig {
   temporality: TemporalityPreference;
 }
 
-/**
- * Explicit settings that win over the environment.
- *
- * @example
- * ```ts
- * import type { MetricsConfigInput } from "./config.ts";
- *
- * const i: MetricsConfigInput = { exportIntervalMillis: 5000 };
- * console.log(i);
- * ```
- */
+/** Explicit settings that win over the environment. */
 export interface MetricsConfigInput {
   /** The full OTLP metrics URL. */
   endpoint?: string;
@@ -77,14 +57,6 @@ export interface MetricsConfigInput {
  * @returns The configuration.
  * @throws {Error} for an exporter other than `otlp`/`prometheus`/`none`, a
  * protocol other than `http/protobuf`, or an endpoint that is not a URL.
- *
- * @example
- * ```ts
- * import { resolveMetricsConfig } from "./config.ts";
- *
- * const { otlp, url } = resolveMetricsConfig();
- * console.log(otlp ? `pushing to ${url}` : "no OTLP push");
- * ```
  */
 export function resolveMetricsConfig(
   input: MetricsConfigInput = {},

@@ -43,14 +43,6 @@ const SPAN_METRICS = {
  * @returns The exporter, for a `BatchSpanProcessor`.
  * @throws {Error} when the URL cannot be parsed or `timeoutMillis` is not a
  * positive number (the official configuration checks).
- *
- * @example
- * ```ts
- * import { createTraceExporter } from "./trace_exporter.ts";
- *
- * const exporter = createTraceExporter({ url: "http://127.0.0.1:4318/v1/traces" });
- * await exporter.shutdown();
- * ```
  */
 export function createTraceExporter(
   options: TraceExporterOptions,

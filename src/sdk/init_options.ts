@@ -3,14 +3,6 @@
  * and the small decisions made from them and the environment before a
  * provider is built.
  *
- * @example
- * ```ts
- * import { metricsEndpointFor } from "./init_options.ts";
- *
- * console.log(metricsEndpointFor("http://127.0.0.1:4318/v1/traces"));
- * // http://127.0.0.1:4318/v1/metrics (unless a metrics endpoint is set)
- * ```
- *
  * @module
  */
 import type {
