@@ -50,9 +50,6 @@ export function buildProvider(
 ): Provider {
   const resource = buildResource(sdk, plan.moduleName, plan.extraAttributes);
   return runtime().withSafeProcessEnv(() => {
-    // Ids from crypto.getRandomValues (the SDK's own use Math.random), and
-    // W3C level 2's random-trace-id flag on the spans: set on the traces
-    // this provider starts, kept (set or unset) from a parent.
     const idGenerator = _webCryptoIdGenerator();
     return _withRandomTraceIdFlag(
       api,
