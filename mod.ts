@@ -33,7 +33,7 @@ export {
   initWorkerTracer,
   isTracingEnabled,
   shutdownTracing,
-} from "./src/sdk/provider.ts";
+} from "./src/sdk/tracer_provider.ts";
 export type { InitTracerOptions } from "./src/sdk/init_options.ts";
 export { isOtelAvailable, otelImportError } from "./src/sdk/load.ts";
 export { getSpanExporter } from "./src/sdk/exporter.ts";
@@ -51,7 +51,7 @@ export {
   shutdownMetrics,
   startMetrics,
   type StartMetricsOptions,
-} from "./src/metrics/provider.ts";
+} from "./src/metrics/meter_provider.ts";
 export {
   metricsHandler,
   type MetricsHandlerOptions,

@@ -6,7 +6,7 @@
 // Not part of bench/run.mjs.
 import process from "node:process";
 import { metricsHandler, shutdownMetrics, startMetrics } from "../mod.ts";
-import * as measure from "../src/core/measure.ts";
+import * as measure from "../src/core/measurement_sink.ts";
 
 const N = Number(process.env.BENCH_METRICS_N ?? 200_000);
 const models = ["a", "b", "c", "d"];

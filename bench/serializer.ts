@@ -18,7 +18,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import { createOtlpSpanWriter } from "../src/sdk/otlp_writer.ts";
+import { createOtlpSpanWriter } from "../src/otlp/writer.ts";
 
 const env = (k: string): string | undefined =>
   // deno-lint-ignore no-explicit-any

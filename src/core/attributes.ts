@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { runtime } from "../runtime/detect.ts";
+import { semconvOptIn } from "./env_config.ts";
 
 /**
  * Attribute keys, named as in vLLM's `SpanAttributes` (camel-cased constant
@@ -117,7 +117,7 @@ export type SemconvMode = "dual" | "latest";
  * ```
  */
 export function semconvMode(
-  value: string | undefined = runtime().getEnv("OTEL_SEMCONV_STABILITY_OPT_IN"),
+  value: string | undefined = semconvOptIn(),
 ): SemconvMode {
   if (!value) return "dual";
   for (const part of value.split(",")) {

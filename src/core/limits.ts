@@ -10,7 +10,7 @@
  * @module
  */
 import type { Attributes, AttributeValue } from "./types.ts";
-import { runtime } from "../runtime/detect.ts";
+import { attributeValueLengthLimitEnv } from "./env_config.ts";
 
 /** The default attribute value length limit, in UTF-16 code units. */
 export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 4096;
@@ -19,21 +19,9 @@ export const SPAN_NAME_LENGTH_LIMIT = 256;
 
 let limit: number | undefined;
 
-function fromEnv(name: string): number | undefined {
-  const raw = runtime().getEnv(name)?.trim();
-  if (!raw) return undefined;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n > 0) return n;
-  console.warn(
-    `llmtrace: ignoring ${name}='${raw}': expected a positive integer`,
-  );
-  return undefined;
-}
-
 /** The attribute value length limit in force (read once; see {@link refreshLimits}). */
 export function attributeValueLengthLimit(): number {
-  return limit ??= fromEnv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ??
-    fromEnv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") ??
+  return limit ??= attributeValueLengthLimitEnv() ??
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT;
 }
 

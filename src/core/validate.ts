@@ -25,7 +25,7 @@ export function describe(value: unknown): string {
 }
 
 /** Whether `value` is a non-null object that is not an array. */
-export function isPlainObject(
+function isPlainObject(
   value: unknown,
 ): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -22,7 +22,7 @@ import {
 import { nowHrTime } from "../core/time.ts";
 import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
-import { measurementSink } from "../core/measure.ts";
+import { measurementSink } from "../core/measurement_sink.ts";
 import { urlParts } from "../core/url.ts";
 import { expectFunction, expectObject } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
@@ -32,7 +32,7 @@ import {
 } from "../genai/openai_request.ts";
 import { providerForHost } from "../genai/provider_name.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
-import { type Outcome, reportMeasurement } from "./measure.ts";
+import { type Outcome, reportMeasurement } from "./report_measurement.ts";
 import { endSpan, followResponse } from "./response.ts";
 import {
   allowed,

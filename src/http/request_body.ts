@@ -1,9 +1,9 @@
 /**
- * The GenAI attributes of a request body: the served request's
- * (`traceHandler`) and an upstream request's (`tracedFetch`). A `Request` is
- * read through a clone with the bounded reader, so the body stays the
- * handler's and the upstream's; a `RequestInit.body` is read when it is
- * bytes or text.
+ * The GenAI attributes of an upstream request's body (`tracedFetch`; the
+ * served request's are read by `request_capture.ts` as the handler reads
+ * them). A `Request` is read through a clone with the bounded reader, so the
+ * body stays the upstream's; a `RequestInit.body` is read when it is bytes or
+ * text.
  *
  * @module
  */

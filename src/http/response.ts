@@ -24,7 +24,7 @@ import {
   parseResponseBody,
 } from "../genai/openai_response.ts";
 import { OpenAIStreamReader } from "../genai/openai_stream.ts";
-import type { Outcome } from "./measure.ts";
+import type { Outcome } from "./report_measurement.ts";
 import { trackPending } from "../core/pending.ts";
 import { readBounded } from "./body_reader.ts";
 import { observeBody } from "./observe.ts";

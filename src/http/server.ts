@@ -11,11 +11,14 @@ import { recordError } from "../core/errors.ts";
 import { ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE } from "../core/keys.ts";
 import { nowHrTime, perfToHrTime } from "../core/time.ts";
 import { _flush, _tracingActive } from "../core/tracer.ts";
-import { flushMeasurements, measurementSink } from "../core/measure.ts";
+import {
+  flushMeasurements,
+  measurementSink,
+} from "../core/measurement_sink.ts";
 import { describe, expectFunction } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
 import { runtime } from "../runtime/detect.ts";
-import { type Outcome, reportMeasurement } from "./measure.ts";
+import { type Outcome, reportMeasurement } from "./report_measurement.ts";
 import { endSpan, followResponse } from "./response.ts";
 import {
   compileServerOptions,
@@ -82,9 +85,9 @@ function flushThroughWaitUntil(
  * `url.path`, `url.scheme`, `server.address`, `server.port`,
  * `client.address`, `user_agent.original`, `http.response.status_code`,
  * `error.type`) and, for OpenAI-compatible requests, GenAI attributes read
- * from the request body (through a clone: the handler reads its body
- * untouched) and the response (usage, ids, finish reasons; for server-sent
- * events the time to first token and the chunk count). A 5xx status or a
+ * from the request body (as the handler reads it, without a copy) and the
+ * response (usage, ids, finish reasons; for server-sent events the time to
+ * first token and the chunk count). A 5xx status or a
  * thrown error sets ERROR status; the error is re-thrown so the runtime's own
  * error handling runs. A client that disconnects mid-stream ends the span
  * with `error.type = "cancelled"`, and the cancel reaches the handler's stream

@@ -3,15 +3,6 @@
  * request: trace headers where `propagateTo` allows them, and the signal
  * that stops the call when the served client goes away.
  *
- * @example
- * ```ts
- * import { allowed, originOf } from "./upstream.ts";
- * import { urlParts } from "../core/url.ts";
- *
- * const origin = originOf(urlParts("http://127.0.0.1:8001/v1/models"));
- * console.log(allowed("http://127.0.0.1:8001/v1/models", origin, [origin])); // true
- * ```
- *
  * @module
  */
 import type { Span } from "@opentelemetry/api";

@@ -1,6 +1,6 @@
 /**
- * Where and how metrics are exported, from arguments and `OTEL_*` variables,
- * without loading the SDK: a misconfiguration is an error (or a warning that
+ * Where and how metrics are exported, from arguments and the `OTEL_*` values
+ * `core/env_config.ts` reads, without loading the SDK: a misconfiguration is an error (or a warning that
  * names the value) at start, not a silent loss later.
  *
  * @module
@@ -9,63 +9,20 @@ import { runtime } from "../runtime/detect.ts";
 import { describe } from "../core/validate.ts";
 import {
   DEFAULT_METRICS_ENDPOINT,
-  envValue as env,
-  positiveMillis as millis,
-  resolveEndpoint,
   resolveOtlpConfig,
-} from "../sdk/config.ts";
-
-export { DEFAULT_METRICS_ENDPOINT } from "../sdk/config.ts";
-
-/**
- * Resolves the metrics endpoint: the explicit argument; else
- * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as is; else
- * `OTEL_EXPORTER_OTLP_ENDPOINT` plus `/v1/metrics`; else
- * {@link DEFAULT_METRICS_ENDPOINT}.
- *
- * @param explicit The endpoint given by the caller.
- * @returns The URL.
- * @throws {Error} naming the value when it is not an absolute http(s) URL.
- *
- * @example
- * ```ts
- * import { resolveMetricsEndpoint } from "./config.ts";
- *
- * console.log(resolveMetricsEndpoint("http://127.0.0.1:4318/v1/metrics"));
- * ```
- */
-export function resolveMetricsEndpoint(explicit?: string): string {
-  return resolveEndpoint("metrics", explicit);
-}
+} from "../sdk/exporter_config.ts";
+import {
+  metricExportIntervalEnv,
+  metricExportTimeoutEnv,
+  metricsExporters,
+  temporalityEnv,
+  type TemporalityPreference,
+} from "../core/env_config.ts";
 
 /** The longest delay timers accept (2^31 − 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
 
-/**
- * How the OTLP metric exporter aggregates over time
- * (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
- *
- * @example
- * ```ts
- * import type { TemporalityPreference } from "./config.ts";
- *
- * const t: TemporalityPreference = "delta";
- * console.log(t);
- * ```
- */
-export type TemporalityPreference = "cumulative" | "delta" | "lowmemory";
-
-/**
- * The resolved metrics configuration.
- *
- * @example
- * ```ts
- * import { type MetricsConfig, resolveMetricsConfig } from "./config.ts";
- *
- * const c: MetricsConfig = resolveMetricsConfig({ endpoint: "http://127.0.0.1:4318/v1/metrics" });
- * console.log(c.url, c.intervalMillis);
- * ```
- */
+/** The resolved metrics configuration. */
 export interface MetricsConfig {
   /** Push over OTLP (`OTEL_METRICS_EXPORTER` lists `otlp`, the default). */
   otlp: boolean;
@@ -85,57 +42,12 @@ export interface MetricsConfig {
   temporality: TemporalityPreference;
 }
 
-/**
- * Explicit settings that win over the environment.
- *
- * @example
- * ```ts
- * import type { MetricsConfigInput } from "./config.ts";
- *
- * const i: MetricsConfigInput = { exportIntervalMillis: 5000 };
- * console.log(i);
- * ```
- */
+/** Explicit settings that win over the environment. */
 export interface MetricsConfigInput {
   /** The full OTLP metrics URL. */
   endpoint?: string;
   /** Time between exports, ms. */
   exportIntervalMillis?: number;
-}
-
-function exporters(): { otlp: boolean; prometheus: boolean } {
-  const raw = env("OTEL_METRICS_EXPORTER");
-  if (raw === undefined) return { otlp: true, prometheus: false };
-  const names = raw.split(",").map((s) => s.trim().toLowerCase()).filter(
-    Boolean,
-  );
-  for (const n of names) {
-    if (n !== "otlp" && n !== "prometheus" && n !== "none") {
-      throw new Error(
-        `Unsupported metrics exporter '${n}' in OTEL_METRICS_EXPORTER='${raw}': ` +
-          `llmtrace supports 'otlp' (OTLP http/protobuf, the default), ` +
-          `'prometheus' (served by metricsHandler()) and 'none'.`,
-      );
-    }
-  }
-  if (names.includes("none")) return { otlp: false, prometheus: false };
-  return {
-    otlp: names.includes("otlp"),
-    prometheus: names.includes("prometheus"),
-  };
-}
-
-function temporality(): TemporalityPreference {
-  const name = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
-  const raw = env(name);
-  if (raw === undefined) return "cumulative";
-  const v = raw.toLowerCase();
-  if (v === "cumulative" || v === "delta" || v === "lowmemory") return v;
-  console.warn(
-    `llmtrace: ignoring ${name}='${raw}': expected 'cumulative', 'delta' or ` +
-      `'lowmemory'; using 'cumulative'`,
-  );
-  return "cumulative";
 }
 
 /**
@@ -145,27 +57,19 @@ function temporality(): TemporalityPreference {
  * @returns The configuration.
  * @throws {Error} for an exporter other than `otlp`/`prometheus`/`none`, a
  * protocol other than `http/protobuf`, or an endpoint that is not a URL.
- *
- * @example
- * ```ts
- * import { resolveMetricsConfig } from "./config.ts";
- *
- * const { otlp, url } = resolveMetricsConfig();
- * console.log(otlp ? `pushing to ${url}` : "no OTLP push");
- * ```
  */
 export function resolveMetricsConfig(
   input: MetricsConfigInput = {},
 ): MetricsConfig {
-  const { otlp, prometheus } = exporters();
+  const { otlp, prometheus } = metricsExporters();
   // The endpoint only matters (and is only checked) when pushing.
   const otlpConfig = otlp
     ? resolveOtlpConfig("metrics", input.endpoint)
     : undefined;
-  // workerd allows no I/O from a timer outside a request: there, exports go
-  // through ctx.waitUntil(flushMetrics()) and the timer practically never fires.
-  let intervalMillis = millis("OTEL_METRIC_EXPORT_INTERVAL") ??
-    (runtime().name === "workerd" ? MAX_TIMER_MS : 60_000);
+  // Without background timers exports go through ctx.waitUntil(flushMetrics()),
+  // and the timer practically never fires.
+  let intervalMillis = metricExportIntervalEnv() ??
+    (runtime().backgroundTimers ? 60_000 : MAX_TIMER_MS);
   const explicit = input.exportIntervalMillis;
   if (explicit !== undefined) {
     if (
@@ -180,7 +84,7 @@ export function resolveMetricsConfig(
     intervalMillis = explicit;
   }
   const exportTimeoutMillis = Math.min(
-    millis("OTEL_METRIC_EXPORT_TIMEOUT") ?? 30_000,
+    metricExportTimeoutEnv() ?? 30_000,
     intervalMillis,
   );
   return {
@@ -191,6 +95,6 @@ export function resolveMetricsConfig(
     timeoutMillis: otlpConfig?.timeoutMillis ?? 10_000,
     intervalMillis,
     exportTimeoutMillis,
-    temporality: temporality(),
+    temporality: temporalityEnv(),
   };
 }

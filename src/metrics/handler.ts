@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { _requestPull, _scrape } from "./provider.ts";
+import { _requestPull, _scrape } from "./meter_provider.ts";
 
 /**
  * Options of {@link metricsHandler}.

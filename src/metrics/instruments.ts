@@ -13,16 +13,7 @@ import type { SemconvMode } from "../core/attributes.ts";
 const DOUBLE = 1 as ValueType;
 
 // deno-fmt-ignore
-/**
- * Explicit bucket boundaries (`ExplicitBucketBoundaries` advice).
- *
- * @example
- * ```ts
- * import { BUCKETS } from "./instruments.ts";
- *
- * console.log(BUCKETS.ttft[0]); // 0.001
- * ```
- */
+/** Explicit bucket boundaries (`ExplicitBucketBoundaries` advice). */
 export const BUCKETS = {
   /** `gen_ai.server.request.duration`, `gen_ai.client.operation.duration`, time to first chunk. */
   duration: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
@@ -36,17 +27,7 @@ export const BUCKETS = {
   vllmLatency: [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0],
 } as const;
 
-/**
- * One instrument of the table.
- *
- * @example
- * ```ts
- * import { INSTRUMENTS, type InstrumentDef } from "./instruments.ts";
- *
- * const d: InstrumentDef = INSTRUMENTS.serverTtft;
- * console.log(d.name, d.unit); // gen_ai.server.time_to_first_token s
- * ```
- */
+/** One instrument of the table. */
 export interface InstrumentDef {
   /** The OpenTelemetry name. */
   name: string;
@@ -87,15 +68,8 @@ const c = (
  * the GenAI conventions up to semantic-conventions v1.41.0 (the default) and
  * the latest `semantic-conventions-genai` names
  * (`OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`).
- *
- * @example
- * ```ts
- * import { INSTRUMENTS } from "./instruments.ts";
- *
- * for (const d of Object.values(INSTRUMENTS)) console.log(d.name, d.unit);
- * ```
  */
-export const INSTRUMENTS = {
+const INSTRUMENTS = {
   serverDuration: h(
     "gen_ai.server.request.duration",
     "s",
@@ -236,15 +210,6 @@ const LATEST_CLIENT: readonly InstrumentKey[] = [
 /**
  * The instruments of one semconv mode, by key (absent keys belong to the
  * other mode).
- *
- * @example
- * ```ts
- * import type { Instruments } from "./instruments.ts";
- *
- * function ttft(inst: Instruments, s: number) {
- *   inst.serverTtft?.record(s, { "gen_ai.operation.name": "chat" });
- * }
- * ```
  */
 export type Instruments = {
   [K in InstrumentKey]?: (typeof INSTRUMENTS)[K]["type"] extends "counter"
@@ -257,15 +222,8 @@ export type Instruments = {
  *
  * @param mode `"dual"` (the default: conventions up to v1.41.0) or `"latest"`.
  * @returns The instrument keys, server and vLLM ones included.
- *
- * @example
- * ```ts
- * import { instrumentKeys } from "./instruments.ts";
- *
- * console.log(instrumentKeys("latest").includes("inferenceDuration")); // true
- * ```
  */
-export function instrumentKeys(mode: SemconvMode): InstrumentKey[] {
+function instrumentKeys(mode: SemconvMode): InstrumentKey[] {
   return [...COMMON, ...(mode === "latest" ? LATEST_CLIENT : LEGACY_CLIENT)];
 }
 
@@ -276,15 +234,6 @@ export function instrumentKeys(mode: SemconvMode): InstrumentKey[] {
  * @param meter The meter (the SDK's, or a runtime's built-in one).
  * @param mode Which client instrument names to use.
  * @returns The instruments by key.
- *
- * @example
- * ```ts
- * import { metrics } from "@opentelemetry/api";
- * import { createInstruments } from "./instruments.ts";
- *
- * const inst = createInstruments(metrics.getMeter("llmtrace"), "dual");
- * inst.serverDuration?.record(0.2, { "gen_ai.operation.name": "chat" });
- * ```
  */
 export function createInstruments(
   meter: Meter,

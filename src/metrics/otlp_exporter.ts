@@ -11,7 +11,7 @@
  * @module
  */
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
-import { createFetchDelegate } from "../sdk/otlp_delegate.ts";
+import { createFetchDelegate } from "../otlp/fetch_delegate.ts";
 import {
   MetricsExporterMetricsHelper,
   ProtobufMetricsSerializer,
@@ -23,19 +23,9 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import type { TemporalityPreference } from "./config.ts";
+import type { TemporalityPreference } from "../core/env_config.ts";
 
-/**
- * Settings of {@link OtlpFetchMetricExporter}.
- *
- * @example
- * ```ts
- * import type { OtlpFetchMetricExporterOptions } from "./otlp_exporter.ts";
- *
- * const o: OtlpFetchMetricExporterOptions = { url: "http://127.0.0.1:4318/v1/metrics" };
- * console.log(o.url);
- * ```
- */
+/** Settings of {@link OtlpFetchMetricExporter}. */
 export interface OtlpFetchMetricExporterOptions {
   /** The full metrics URL. */
   url: string;
@@ -52,14 +42,6 @@ export interface OtlpFetchMetricExporterOptions {
  * (`application/x-protobuf`) with `fetch`. The first failure of a run of
  * failures is a console warning naming the endpoint (the SDK itself only
  * tells its diag logger).
- *
- * @example
- * ```ts
- * import { OtlpFetchMetricExporter } from "./otlp_exporter.ts";
- *
- * const exporter = new OtlpFetchMetricExporter({ url: "http://127.0.0.1:4318/v1/metrics" });
- * await exporter.shutdown();
- * ```
  */
 export class OtlpFetchMetricExporter extends OTLPExporterBase<ResourceMetrics>
   implements PushMetricExporter {

@@ -6,15 +6,15 @@
  * @module
  */
 import type { Meter } from "@opentelemetry/api";
-import { setMeasurementSink } from "../core/measure.ts";
+import { setMeasurementSink } from "../core/measurement_sink.ts";
 import type { SemconvMode } from "../core/attributes.ts";
 import { LLMTRACE_SCOPE } from "../core/tracer.ts";
 import { runtime } from "../runtime/detect.ts";
 import type { MetricsConfig } from "./config.ts";
 
 /** The lazily loaded SDK module. */
-export type MetricsSdk = typeof import("./sdk.ts");
-export type Recording = typeof import("./recording.ts");
+export type MetricsSdk = typeof import("./sdk_bundle.ts");
+export type Recording = typeof import("./recording_bundle.ts");
 export type Provider = InstanceType<MetricsSdk["MeterProvider"]>;
 export type PullReader = InstanceType<MetricsSdk["PullMetricReader"]>;
 import type { Resource } from "../sdk/resource.ts";

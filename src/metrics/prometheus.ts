@@ -72,14 +72,14 @@ function unitSuffix(unit: string, gauge: boolean): string {
  * A metric name by Prometheus rules: `[a-zA-Z_:][a-zA-Z0-9_:]*`, runs of
  * `_` collapsed.
  */
-export function sanitizeName(name: string): string {
+function sanitizeName(name: string): string {
   let s = name.replace(/[^a-zA-Z0-9_:]/g, "_").replace(/_{2,}/g, "_");
   if (/^[0-9]/.test(s)) s = `_${s}`;
   return s;
 }
 
 /** A label name by Prometheus rules: `[a-zA-Z_][a-zA-Z0-9_]*`. */
-export function sanitizeLabel(name: string): string {
+function sanitizeLabel(name: string): string {
   let s = name.replace(/[^a-zA-Z0-9_]/g, "_").replace(/_{2,}/g, "_");
   if (/^[0-9]/.test(s)) s = `key_${s}`;
   return s;
@@ -92,16 +92,8 @@ export function sanitizeLabel(name: string): string {
  * @param unit Its UCUM unit, e.g. `s`.
  * @param kind `counter` adds `_total`; `gauge` turns unit `1` into `_ratio`.
  * @returns E.g. `gen_ai_server_request_duration_seconds`.
- *
- * @example
- * ```ts
- * import { prometheusName } from "./prometheus.ts";
- *
- * console.log(prometheusName("gen_ai.client.token.usage", "{token}", "histogram"));
- * // gen_ai_client_token_usage
- * ```
  */
-export function prometheusName(
+function prometheusName(
   name: string,
   unit: string,
   kind: "counter" | "gauge" | "histogram",
@@ -217,22 +209,6 @@ function addMetric(
  *
  * @param rm The collected metrics (cumulative temporality).
  * @returns The exposition text, ending with a newline.
- *
- * @example
- * ```ts
- * import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
- * import { serializePrometheus } from "./prometheus.ts";
- *
- * class Pull extends MetricReader {
- *   protected override async onForceFlush() {}
- *   protected override async onShutdown() {}
- * }
- * const reader = new Pull();
- * const provider = new MeterProvider({ readers: [reader] });
- * provider.getMeter("m").createCounter("requests").add(1);
- * const { resourceMetrics } = await reader.collect();
- * console.log(serializePrometheus(resourceMetrics)); // ... requests_total{...} 1
- * ```
  */
 export function serializePrometheus(rm: ResourceMetrics): string {
   const families = new Map<string, Family>();

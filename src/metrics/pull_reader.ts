@@ -10,17 +10,6 @@ import { MetricReader } from "@opentelemetry/sdk-metrics";
 /**
  * A `MetricReader` that exports nothing by itself; `collect()` is called per
  * scrape.
- *
- * @example
- * ```ts
- * import { MeterProvider } from "@opentelemetry/sdk-metrics";
- * import { PullMetricReader } from "./pull_reader.ts";
- *
- * const reader = new PullMetricReader();
- * new MeterProvider({ readers: [reader] }).getMeter("m").createCounter("c").add(1);
- * const { resourceMetrics } = await reader.collect();
- * console.log(resourceMetrics.scopeMetrics.length); // 1
- * ```
  */
 export class PullMetricReader extends MetricReader {
   /** Nothing is buffered: a scrape collects. */

@@ -37,6 +37,7 @@ export function denoAdapter(deno: DenoLike): RuntimeAdapter {
   return {
     name: "deno",
     version: deno.version?.deno,
+    backgroundTimers: true,
     pid: () => deno.pid,
     getEnv(name) {
       if (!envAllowed(deno, name)) return undefined;
@@ -56,7 +57,6 @@ export function denoAdapter(deno: DenoLike): RuntimeAdapter {
         return false;
       }
     },
-    envReadable: () => envAllowed(deno),
     onExit(fn) {
       // `beforeunload` fires when the event loop runs dry; the work `fn`
       // schedules (the export's fetch) keeps the process alive until it ends.

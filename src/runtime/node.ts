@@ -22,6 +22,7 @@ export function nodeAdapter(
   return {
     name,
     version,
+    backgroundTimers: true,
     pid: () => proc.pid,
     getEnv(key) {
       try {
@@ -39,7 +40,6 @@ export function nodeAdapter(
         return false;
       }
     },
-    envReadable: () => true,
     onExit(fn) {
       const listener = once(fn);
       proc.on?.("beforeExit", listener);

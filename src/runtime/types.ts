@@ -14,6 +14,12 @@ export interface RuntimeAdapter {
   readonly name: string;
   /** `process.runtime.version`, when the runtime tells. */
   readonly version: string | undefined;
+  /**
+   * Whether a timer may do I/O outside a request. False on workerd, which
+   * refuses it: periodic exports never run there, flushes go through
+   * `waitUntil` instead.
+   */
+  readonly backgroundTimers: boolean;
   /** The process id, when the runtime has processes. */
   pid(): number | undefined;
   /**
@@ -26,8 +32,6 @@ export interface RuntimeAdapter {
    * false instead of throwing where the runtime forbids it.
    */
   setEnv(name: string, value: string | undefined): boolean;
-  /** Whether every environment variable may be read without a prompt. */
-  envReadable(): boolean;
   /**
    * Registers `fn` to run once when the process is about to exit normally
    * (Deno `unload`, Bun/Node `beforeExit`). Returns a function that removes it.

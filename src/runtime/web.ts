@@ -10,6 +10,7 @@ export function webAdapter(name = "web", version?: string): RuntimeAdapter {
   return {
     name,
     version,
+    backgroundTimers: name !== "workerd",
     pid: () => undefined,
     getEnv: (key) => env.get(key),
     setEnv(key, value) {
@@ -17,7 +18,6 @@ export function webAdapter(name = "web", version?: string): RuntimeAdapter {
       else env.set(key, value);
       return true;
     },
-    envReadable: () => true,
     onExit: () => () => {},
     withSafeProcessEnv: (fn) => fn(),
     clientGoneSignal: (req) => req.signal,

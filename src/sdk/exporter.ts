@@ -7,7 +7,10 @@
  */
 import type { SpanExporter } from "../core/types.ts";
 import { runtime } from "../runtime/detect.ts";
-import { type ExporterConfig, resolveExporterConfig } from "./config.ts";
+import {
+  type ExporterConfig,
+  resolveExporterConfig,
+} from "./exporter_config.ts";
 import { requireSdk, type SdkModule } from "./load.ts";
 
 /** Builds the exporter for a resolved configuration. @internal */

@@ -1,15 +1,7 @@
 /**
- * What `initTracer` (`provider.ts`) takes beyond vLLM's three arguments,
+ * What `initTracer` (`tracer_provider.ts`) takes beyond vLLM's three arguments,
  * and the small decisions made from them and the environment before a
  * provider is built.
- *
- * @example
- * ```ts
- * import { metricsEndpointFor } from "./init_options.ts";
- *
- * console.log(metricsEndpointFor("http://127.0.0.1:4318/v1/traces"));
- * // http://127.0.0.1:4318/v1/metrics (unless a metrics endpoint is set)
- * ```
  *
  * @module
  */
@@ -19,7 +11,7 @@ import type {
   SpanProcessor,
 } from "../core/types.ts";
 import { describe } from "../core/validate.ts";
-import { runtime } from "../runtime/detect.ts";
+import { metricsEndpointSet } from "../core/env_config.ts";
 
 /**
  * Options of {@link initTracer} beyond vLLM's three arguments.
@@ -66,11 +58,6 @@ export interface InitTracerOptions {
   diagLogger?: DiagLogger | null;
 }
 
-/** Whether `OTEL_SDK_DISABLED` is `true`. */
-export function isDisabled(): boolean {
-  return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
-}
-
 /** Throws a `TypeError` naming the value unless it is an array of span processors. */
 export function checkSpanProcessors(sp: unknown): void {
   if (
@@ -94,19 +81,7 @@ export function metricsEndpointFor(
   tracesUrl: string | undefined,
 ): string | undefined {
   if (tracesUrl === undefined) return undefined;
-  if (runtime().getEnv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")?.trim()) {
-    return undefined;
-  }
+  if (metricsEndpointSet()) return undefined;
   const m = /^(.*)\/v1\/traces\/?$/.exec(tracesUrl.trim());
   return m ? `${m[1]}/v1/metrics` : undefined;
-}
-
-/** Writes the endpoint for child processes; returns how to put it back. */
-export function exportEndpointToEnv(url: string): () => void {
-  const rt = runtime();
-  const previous = rt.getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-  if (!rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)) return () => {};
-  return () => {
-    rt.setEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", previous);
-  };
 }

@@ -15,7 +15,7 @@ let sdkPromise: Promise<SdkModule> | undefined;
 let loadError: unknown;
 
 /** Loads the SDK and the API (once; a failed load may be retried). @internal */
-export function loadSdk(): Promise<SdkModule> {
+function loadSdk(): Promise<SdkModule> {
   return sdkPromise ??= Promise.all([loader(), loadOtelApi()]).then(
     ([m]) => {
       loadError = undefined;

@@ -21,11 +21,11 @@ import { runtime } from "../runtime/detect.ts";
 
 /** The resource functions of `@opentelemetry/resources` both SDK bundles carry. */
 export interface ResourceFunctions {
-  defaultResource: typeof import("./resources.ts").defaultResource;
-  detectResources: typeof import("./resources.ts").detectResources;
-  envDetector: typeof import("./resources.ts").envDetector;
+  defaultResource: typeof import("./bundle_resources.ts").defaultResource;
+  detectResources: typeof import("./bundle_resources.ts").detectResources;
+  envDetector: typeof import("./bundle_resources.ts").envDetector;
   resourceFromAttributes:
-    typeof import("./resources.ts").resourceFromAttributes;
+    typeof import("./bundle_resources.ts").resourceFromAttributes;
 }
 
 /** The SDK's resource type. */

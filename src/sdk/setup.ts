@@ -14,14 +14,15 @@ import type {
 } from "../core/types.ts";
 import type { OtelApi } from "../core/api.ts";
 import { runtime } from "../runtime/detect.ts";
-import type { ExporterConfig } from "./config.ts";
+import { batchEnv, logLevelEnv } from "../core/env_config.ts";
+import type { ExporterConfig } from "./exporter_config.ts";
 import { createConsoleDiagLogger, diagLevel } from "./diag.ts";
 import { createSpanExporter } from "./exporter.ts";
 import { buildResource } from "./resource.ts";
 import { refreshLimits } from "../core/limits.ts";
 import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import type { SdkModule } from "./load.ts";
-import { EXPORT_SLICE_SPANS } from "./sliced_exporter.ts";
+import { EXPORT_SLICE_SPANS } from "../otlp/sliced_exporter.ts";
 
 /** The SDK's tracer provider. */
 export type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
@@ -49,9 +50,6 @@ export function buildProvider(
 ): Provider {
   const resource = buildResource(sdk, plan.moduleName, plan.extraAttributes);
   return runtime().withSafeProcessEnv(() => {
-    // Ids from crypto.getRandomValues (the SDK's own use Math.random), and
-    // W3C level 2's random-trace-id flag on the spans: set on the traces
-    // this provider starts, kept (set or unset) from a parent.
     const idGenerator = _webCryptoIdGenerator();
     return _withRandomTraceIdFlag(
       api,
@@ -86,10 +84,10 @@ export function buildProvider(
  * batches over 128 are then sent in slices.
  */
 function batchDefaults(): { maxExportBatchSize: number } | undefined {
-  const rt = runtime();
-  if (rt.getEnv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")?.trim()) return undefined;
-  const queue = Number(rt.getEnv("OTEL_BSP_MAX_QUEUE_SIZE")?.trim() || 2048);
-  if (!(queue >= EXPORT_SLICE_SPANS)) return undefined;
+  const { exportBatchSizeSet, maxQueueSize } = batchEnv();
+  if (exportBatchSizeSet || !(maxQueueSize >= EXPORT_SLICE_SPANS)) {
+    return undefined;
+  }
   return { maxExportBatchSize: EXPORT_SLICE_SPANS };
 }
 
@@ -132,7 +130,7 @@ export function registerGlobals(
     : undefined;
   if (plan.diagLogger !== null) {
     diagSet = diag.setLogger(plan.diagLogger ?? ours!, {
-      logLevel: diagLevel(api, runtime().getEnv("OTEL_LOG_LEVEL")),
+      logLevel: diagLevel(api, logLevelEnv()),
       suppressOverrideMessage: true,
     });
   }

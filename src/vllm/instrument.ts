@@ -1,7 +1,7 @@
 /**
- * vLLM's `@instrument` and `instrument_manual`: a span around a function call
- * (sync, async, or a whole async/sync generator iteration), and a span with
- * explicit timestamps.
+ * vLLM's `@instrument`: a span around a function call (sync, async, or a
+ * whole async/sync generator iteration). `instrument_manual` is in
+ * `manual_instrument.ts`.
  *
  * @module
  */

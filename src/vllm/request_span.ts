@@ -20,7 +20,7 @@ import {
   ttftAttributes,
 } from "../genai/attributes.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
-import { measurementSink } from "../core/measure.ts";
+import { measurementSink } from "../core/measurement_sink.ts";
 import {
   latencies,
   readTimings,

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { tracedFetch, traceHandler } from "../../mod.ts";
-import { forceFlush } from "../../src/sdk/provider.ts";
+import { forceFlush } from "../../src/sdk/tracer_provider.ts";
 import type { OtlpReceiver } from "../support/otlp_receiver.ts";
 import { useTracing } from "../support/tracing.ts";
 import { startServer, type TestServer } from "../support/servers.ts";

@@ -8,7 +8,7 @@ import {
   initTracer,
   isTracingEnabled,
   shutdownTracing,
-} from "../../src/sdk/provider.ts";
+} from "../../src/sdk/tracer_provider.ts";
 import { traceHandler } from "../../src/http/server.ts";
 import { tracedFetch } from "../../src/http/client.ts";
 import { instrument } from "../../src/vllm/instrument.ts";

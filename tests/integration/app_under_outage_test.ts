@@ -4,7 +4,7 @@
 // Each test builds its own provider; see tests/support/reliability.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { forceFlush, shutdownTracing } from "../../src/sdk/provider.ts";
+import { forceFlush, shutdownTracing } from "../../src/sdk/tracer_provider.ts";
 import { traceHandler } from "../../src/http/server.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
 import { sleep } from "../support/helpers.ts";

@@ -11,7 +11,7 @@ import type { ExportResult } from "@opentelemetry/core";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { forceFlush, initTracer, shutdownTracing } from "../../mod.ts";
-import { createTraceExporter } from "../../src/sdk/trace_exporter.ts";
+import { createTraceExporter } from "../../src/otlp/trace_exporter.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
 import { CLEAN_ENV, setEnv, sleep } from "../support/helpers.ts";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { ROOT_CONTEXT, trace, type Tracer } from "@opentelemetry/api";
 import { propagateTraceToEnv, traceEnv } from "../../src/vllm/env.ts";
-import { forceFlush } from "../../src/sdk/provider.ts";
+import { forceFlush } from "../../src/sdk/tracer_provider.ts";
 import type { OtlpReceiver } from "../support/otlp_receiver.ts";
 import { useTracing } from "../support/tracing.ts";
 import { isDeno, lastJson, runFixture, setEnv } from "../support/helpers.ts";

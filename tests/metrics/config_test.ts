@@ -8,7 +8,7 @@ import {
   shutdownMetrics,
   startMetrics,
 } from "../../mod.ts";
-import { measurementSink } from "../../src/core/measure.ts";
+import { measurementSink } from "../../src/core/measurement_sink.ts";
 import { resolveMetricsConfig } from "../../src/metrics/config.ts";
 import { captureWarnings, withEnv } from "../support/helpers.ts";
 import { CLEAN_METRICS_ENV, report, withMetrics } from "../support/metrics.ts";

@@ -12,7 +12,7 @@ import {
   shutdownMetrics,
   startMetrics,
 } from "../../mod.ts";
-import { measurementSink } from "../../src/core/measure.ts";
+import { measurementSink } from "../../src/core/measurement_sink.ts";
 import {
   captureWarnings,
   runFixture,
@@ -40,8 +40,10 @@ test("metrics off: no sink, and mod.ts reaches the metrics SDK module only dynam
     }
   }
   const rel = [...seen].map((f) => f.slice(root.length));
-  assert.ok(rel.includes("src/metrics/provider.ts"), rel.join(" "));
-  for (const lazy of ["sdk", "otlp_exporter", "prometheus", "pull_reader"]) {
+  assert.ok(rel.includes("src/metrics/meter_provider.ts"), rel.join(" "));
+  for (
+    const lazy of ["sdk_bundle", "otlp_exporter", "prometheus", "pull_reader"]
+  ) {
     assert.ok(
       !rel.includes(`src/metrics/${lazy}.ts`),
       `${lazy}.ts is loaded statically`,

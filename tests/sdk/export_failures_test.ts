@@ -5,7 +5,7 @@
 // OTLP receiver or a dead port; see tests/support/reliability.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { forceFlush } from "../../src/sdk/provider.ts";
+import { forceFlush } from "../../src/sdk/tracer_provider.ts";
 import {
   type InjectedResponse,
   type OtlpReceiver,

@@ -17,7 +17,7 @@ import {
   WebCryptoIdGenerator,
 } from "../../src/sdk/ids.ts";
 import { contextFromTraceparent } from "../../src/core/propagation.ts";
-import { forceFlush } from "../../src/sdk/provider.ts";
+import { forceFlush } from "../../src/sdk/tracer_provider.ts";
 import type { OtlpReceiver } from "../support/otlp_receiver.ts";
 import { useTracing } from "../support/tracing.ts";
 

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { trace } from "@opentelemetry/api";
-import { initTracer, isTracingEnabled } from "../../src/sdk/provider.ts";
+import { initTracer, isTracingEnabled } from "../../src/sdk/tracer_provider.ts";
 import { traceEnv } from "../../src/vllm/env.ts";
 import { contextFromTraceparent } from "../../src/core/propagation.ts";
 import type { OtlpReceiver } from "../support/otlp_receiver.ts";

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { initTracer, isTracingEnabled } from "../../src/sdk/provider.ts";
+import { initTracer, isTracingEnabled } from "../../src/sdk/tracer_provider.ts";
 import {
   _setSdkLoader,
   isOtelAvailable,

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { shutdownTracing } from "../../src/sdk/provider.ts";
+import { shutdownTracing } from "../../src/sdk/tracer_provider.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
 import {
   captureWarnings,

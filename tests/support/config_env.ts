@@ -1,13 +1,14 @@
 /**
- * The setup of the tests of configuration from the environment (sdk/config,
- * sdk/init_options, sdk/load, core/attributes' semconv mode, vllm/warnings):
+ * The setup of the tests of configuration from the environment
+ * (core/env_config, sdk/exporter_config, sdk/init_options, sdk/load,
+ * core/attributes' semconv mode, vllm/warnings):
  * every config variable unset for the file, a real OTLP receiver, and no
  * provider left running or SDK loader replaced afterwards.
  *
  * @module
  */
 import { after, before } from "node:test";
-import { shutdownTracing } from "../../src/sdk/provider.ts";
+import { shutdownTracing } from "../../src/sdk/tracer_provider.ts";
 import { _setSdkLoader } from "../../src/sdk/load.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp_receiver.ts";
 import { setEnv } from "./helpers.ts";

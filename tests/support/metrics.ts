@@ -13,7 +13,7 @@ import {
 import {
   type GenAIMeasurement,
   measurementSink,
-} from "../../src/core/measure.ts";
+} from "../../src/core/measurement_sink.ts";
 import { CLEAN_ENV, setEnv } from "./helpers.ts";
 import {
   type OtlpMetricsReceiver,

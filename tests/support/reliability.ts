@@ -15,7 +15,7 @@ import {
   initTracer,
   isTracingEnabled,
   shutdownTracing,
-} from "../../src/sdk/provider.ts";
+} from "../../src/sdk/tracer_provider.ts";
 import type { ReceivedSpan } from "./otlp_receiver.ts";
 import { CLEAN_ENV, isDeno, setEnv, sleep } from "./helpers.ts";
 

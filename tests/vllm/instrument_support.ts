@@ -1,7 +1,7 @@
 // Shared by instrument_test.ts and manual_instrument_test.ts: wait for the
 // spans a test made on the file's receiver; id and clock helpers.
 import assert from "node:assert/strict";
-import { forceFlush } from "../../src/sdk/provider.ts";
+import { forceFlush } from "../../src/sdk/tracer_provider.ts";
 import type { OtlpReceiver, ReceivedSpan } from "../support/otlp_receiver.ts";
 
 /** `spansNamed` and `oneSpan` on the receiver `rx()` returns. */

@@ -16,7 +16,7 @@ import {
 } from "@opentelemetry/api";
 import { instrument } from "../../src/vllm/instrument.ts";
 import { contextFromTraceparent } from "../../src/core/propagation.ts";
-import { forceFlush } from "../../src/sdk/provider.ts";
+import { forceFlush } from "../../src/sdk/tracer_provider.ts";
 import type { OtlpReceiver } from "../support/otlp_receiver.ts";
 import { useTracing } from "../support/tracing.ts";
 import { sleep, withEnv } from "../support/helpers.ts";

@@ -10,25 +10,6 @@
 /**
  * What one request measured, in seconds and tokens, with the attributes the
  * GenAI metric conventions put on every data point.
- *
- * @example
- * ```ts
- * import type { GenAIMeasurement } from "./measure.ts";
- *
- * const m: GenAIMeasurement = {
- *   kind: "engine",
- *   durationS: 0.111,
- *   ttftS: 0.029,
- *   queueS: 0.001,
- *   prefillS: 0.027,
- *   decodeS: 0.082,
- *   inputTokens: 13,
- *   outputTokens: 12,
- *   operation: "chat",
- *   requestModel: "llmtrace/demo-7b",
- * };
- * console.log(m.kind);
- * ```
  */
 export interface GenAIMeasurement {
   /** Who measured: `traceHandler` (server), `tracedFetch` (client), `recordRequestSpan` (engine). */
@@ -83,21 +64,6 @@ export interface GenAIMeasurement {
  * measurement, or `undefined` while metrics are off. Read it at the call site:
  * `if (measurementSink) measurementSink({...})`. Set by the metrics module
  * through {@link setMeasurementSink}. A sink never throws.
- *
- * @example
- * ```ts
- * import { measurementSink } from "./measure.ts";
- *
- * const started = performance.now();
- * // ... the request runs ...
- * if (measurementSink) {
- *   measurementSink({
- *     kind: "client",
- *     durationS: (performance.now() - started) / 1000,
- *     operation: "chat",
- *   });
- * }
- * ```
  */
 export let measurementSink: ((m: GenAIMeasurement) => void) | undefined;
 
@@ -105,15 +71,6 @@ export let measurementSink: ((m: GenAIMeasurement) => void) | undefined;
  * Installs (or, with `undefined`, removes) the measurement sink.
  *
  * @param fn The sink, or `undefined` to turn measuring off.
- *
- * @example
- * ```ts
- * import { type GenAIMeasurement, setMeasurementSink } from "./measure.ts";
- *
- * const seen: GenAIMeasurement[] = [];
- * setMeasurementSink((m) => seen.push(m));
- * setMeasurementSink(undefined);
- * ```
  */
 export function setMeasurementSink(
   fn: ((m: GenAIMeasurement) => void) | undefined,

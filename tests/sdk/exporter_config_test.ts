@@ -5,13 +5,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import {
-  checkProtocol,
   DEFAULT_TRACES_ENDPOINT,
-  parseHeaderList,
   resolveExporterConfig,
   resolveTracesEndpoint,
-} from "../../src/sdk/config.ts";
-import { initTracer, isTracingEnabled } from "../../src/sdk/provider.ts";
+} from "../../src/sdk/exporter_config.ts";
+import { checkProtocol, parseHeaderList } from "../../src/core/env_config.ts";
+import { initTracer, isTracingEnabled } from "../../src/sdk/tracer_provider.ts";
 import { getSpanExporter } from "../../src/sdk/exporter.ts";
 import type { OtlpReceiver } from "../support/otlp_receiver.ts";
 import { captureWarnings, withEnv } from "../support/helpers.ts";

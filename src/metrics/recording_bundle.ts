@@ -7,4 +7,4 @@
  */
 export { resolveMetricsConfig } from "./config.ts";
 export { createInstruments } from "./instruments.ts";
-export { createRecorder } from "./record.ts";
+export { createRecorder } from "./recorder.ts";

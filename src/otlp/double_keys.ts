@@ -11,17 +11,6 @@
  * `open-telemetry/semantic-conventions-genai`) declares `type: double`, and
  * vLLM's `gen_ai.latency.*` durations in seconds (vLLM's own keys, not in the
  * registry). The default `doubleKeys` of `createOtlpSpanWriter`.
- *
- * @example
- * ```ts
- * import { DOUBLE_ATTRIBUTE_KEYS } from "./double_keys.ts";
- * import { createOtlpSpanWriter } from "./otlp_writer.ts";
- *
- * console.log(DOUBLE_ATTRIBUTE_KEYS.has("gen_ai.request.temperature")); // true
- * const writer = createOtlpSpanWriter({
- *   doubleKeys: new Set([...DOUBLE_ATTRIBUTE_KEYS, "my.ratio"]),
- * });
- * ```
  */
 export const DOUBLE_ATTRIBUTE_KEYS: ReadonlySet<string> = new Set([
   // semantic conventions registry, type: double

@@ -11,7 +11,7 @@ export {
   MetricReader,
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
-export * from "../sdk/resources.ts";
+export * from "../sdk/bundle_resources.ts";
 export { OtlpFetchMetricExporter } from "./otlp_exporter.ts";
 export { PullMetricReader } from "./pull_reader.ts";
 export { PROMETHEUS_CONTENT_TYPE, serializePrometheus } from "./prometheus.ts";

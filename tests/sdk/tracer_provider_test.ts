@@ -18,7 +18,7 @@ import {
   initWorkerTracer,
   isTracingEnabled,
   shutdownTracing,
-} from "../../src/sdk/provider.ts";
+} from "../../src/sdk/tracer_provider.ts";
 import { _tracingActive } from "../../src/core/tracer.ts";
 import { traceEnv } from "../../src/vllm/env.ts";
 import {

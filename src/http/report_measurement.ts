@@ -1,11 +1,14 @@
 /**
  * One request's GenAI measurement, from what its span saw, handed to the
- * metrics sink (`core/measure.ts`) when the span ends. With metrics off this
+ * metrics sink (`core/measurement_sink.ts`) when the span ends. With metrics off this
  * is one `undefined` check.
  *
  * @module
  */
-import { type GenAIMeasurement, measurementSink } from "../core/measure.ts";
+import {
+  type GenAIMeasurement,
+  measurementSink,
+} from "../core/measurement_sink.ts";
 import type { GenAIResponseInfo } from "../genai/openai_response.ts";
 import { boundValue } from "../core/limits.ts";
 

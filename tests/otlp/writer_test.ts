@@ -11,7 +11,7 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import {
   createOtlpSpanWriter,
   DOUBLE_ATTRIBUTE_KEYS,
-} from "../../src/sdk/otlp_writer.ts";
+} from "../../src/otlp/writer.ts";
 import { SpanAttributes } from "../../src/core/attributes.ts";
 import {
   type AttrValue,

@@ -4,11 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ExportResult } from "@opentelemetry/core";
-import { createTraceExporter } from "../../src/sdk/trace_exporter.ts";
+import { createTraceExporter } from "../../src/otlp/trace_exporter.ts";
 import {
   EXPORT_SLICE_SPANS,
   slicedExporter,
-} from "../../src/sdk/sliced_exporter.ts";
+} from "../../src/otlp/sliced_exporter.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
 import { bigBatch } from "./span_fixtures.ts";
 

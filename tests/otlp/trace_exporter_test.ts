@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { createTraceExporter } from "../../src/sdk/trace_exporter.ts";
+import { createTraceExporter } from "../../src/otlp/trace_exporter.ts";
 import {
   type ReceiverOptions,
   startOtlpReceiver,
@@ -96,30 +96,32 @@ test("a 500 is not retried (the official transport retries 429/502/503/504 only)
   });
 });
 
-test("src/sdk imports only entry points the packages export", () => {
-  const dir = new URL("../../src/sdk/", import.meta.url);
+test("src/sdk and src/otlp import only entry points the packages export", () => {
   const root = new URL("../../node_modules/", import.meta.url);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
-    const text = readFileSync(new URL(file, dir), "utf8")
-      .replace(/\/\*[\s\S]*?\*\//g, ""); // doc examples are not imports
-    for (const [, spec] of text.matchAll(/from\s+"([^".][^"]*)"/g)) {
-      const parts = spec.split("/");
-      const name = spec.startsWith("@")
-        ? parts.slice(0, 2).join("/")
-        : parts[0];
-      const sub = "." + spec.slice(name.length);
-      const pkg = JSON.parse(
-        readFileSync(new URL(`${name}/package.json`, root), "utf8"),
-      );
-      const ok = pkg.exports ? Object.hasOwn(pkg.exports, sub) : sub === ".";
-      assert.ok(ok, `${file}: "${spec}" is not an entry point of ${name}`);
+  for (const folder of ["sdk", "otlp"]) {
+    const dir = new URL(`../../src/${folder}/`, import.meta.url);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+      const text = readFileSync(new URL(file, dir), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, ""); // doc examples are not imports
+      for (const [, spec] of text.matchAll(/from\s+"([^".][^"]*)"/g)) {
+        const parts = spec.split("/");
+        const name = spec.startsWith("@")
+          ? parts.slice(0, 2).join("/")
+          : parts[0];
+        const sub = "." + spec.slice(name.length);
+        const pkg = JSON.parse(
+          readFileSync(new URL(`${name}/package.json`, root), "utf8"),
+        );
+        const ok = pkg.exports ? Object.hasOwn(pkg.exports, sub) : sub === ".";
+        assert.ok(ok, `${file}: "${spec}" is not an entry point of ${name}`);
+      }
     }
   }
 });
 
 test("the writer imports no package as a value, so mod.ts can export it", () => {
-  const dir = new URL("../../src/sdk/", import.meta.url);
-  const todo = ["otlp_writer.ts"];
+  const dir = new URL("../../src/otlp/", import.meta.url);
+  const todo = ["writer.ts"];
   const seen = new Set<string>();
   while (todo.length && seen.size < 50) {
     const file = todo.pop()!;

@@ -12,23 +12,13 @@
  * @module
  */
 import type { Attributes } from "@opentelemetry/api";
-import type { GenAIMeasurement } from "../core/measure.ts";
+import type { GenAIMeasurement } from "../core/measurement_sink.ts";
 import type { Instruments } from "./instruments.ts";
 
 /** Operations the latest conventions call inference (`gen_ai.client.inference.*`). */
 const INFERENCE = new Set(["chat", "text_completion", "generate_content"]);
 
-/**
- * What the mapping needs besides the instruments.
- *
- * @example
- * ```ts
- * import type { RecordOptions } from "./record.ts";
- *
- * const o: RecordOptions = { defaultProvider: "unknown", latest: false };
- * console.log(o.latest);
- * ```
- */
+/** What the mapping needs besides the instruments. */
 export interface RecordOptions {
   /** `gen_ai.provider.name` when a measurement names none (it is required). */
   defaultProvider: string;
@@ -70,7 +60,7 @@ const withError = (base: Attributes, m: GenAIMeasurement): Attributes =>
  * Time per output token after the first: the measurement's own, else
  * `(duration − TTFT) / (output tokens − 1)` when more than one token came out.
  */
-export function timePerOutputToken(m: GenAIMeasurement): number | undefined {
+function timePerOutputToken(m: GenAIMeasurement): number | undefined {
   if (ok(m.tpotS)) return m.tpotS;
   const n = m.outputTokens;
   if (!ok(m.ttftS) || n === undefined || !(n > 1)) return undefined;
@@ -92,17 +82,6 @@ export function timePerOutputToken(m: GenAIMeasurement): number | undefined {
  * @param inst The instruments (of one mode).
  * @param options Default provider and mode.
  * @returns The recording function; it never throws.
- *
- * @example
- * ```ts
- * import { metrics } from "@opentelemetry/api";
- * import { createInstruments } from "./instruments.ts";
- * import { createRecorder } from "./record.ts";
- *
- * const inst = createInstruments(metrics.getMeter("llmtrace"), "dual");
- * const record = createRecorder(inst, { defaultProvider: "unknown", latest: false });
- * record({ kind: "server", durationS: 0.5, ttftS: 0.05, outputTokens: 10, operation: "chat" });
- * ```
  */
 export function createRecorder(
   inst: Instruments,

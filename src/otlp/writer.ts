@@ -16,31 +16,21 @@ import {
   writeSchemaUrl,
   writeScope,
   writeSpan,
-} from "./otlp_spans.ts";
+} from "./spans.ts";
 import {
   type AttributeState,
   type KeyCache,
   NESTED_BUDGET,
-} from "./otlp_attributes.ts";
+} from "./key_values.ts";
 import {
   type ExportTraceServiceResponse,
   readExportTraceServiceResponse,
-} from "./otlp_response.ts";
+} from "./export_response.ts";
 import { DOUBLE_ATTRIBUTE_KEYS } from "./double_keys.ts";
 
 export { DOUBLE_ATTRIBUTE_KEYS, type ExportTraceServiceResponse };
 
-/**
- * Options of {@link createOtlpSpanWriter}.
- *
- * @example
- * ```ts
- * import { createOtlpSpanWriter, type OtlpSpanWriterOptions } from "./otlp_writer.ts";
- *
- * const options: OtlpSpanWriterOptions = { doubleKeys: new Set() }; // as official
- * const writer = createOtlpSpanWriter(options);
- * ```
- */
+/** Options of {@link createOtlpSpanWriter}. */
 export interface OtlpSpanWriterOptions {
   /**
    * Attribute keys whose number values are always written as `double_value`,
@@ -56,14 +46,6 @@ export interface OtlpSpanWriterOptions {
 /**
  * A serializer of span batches, shaped as the official OTLP exporter delegate
  * expects (`ISerializer<ReadableSpan[], ExportTraceServiceResponse>`).
- *
- * @example
- * ```ts
- * import { createOtlpSpanWriter, type OtlpSpanWriter } from "./otlp_writer.ts";
- *
- * const writer: OtlpSpanWriter = createOtlpSpanWriter();
- * console.log(writer.serializeRequest([]).length); // 0: an empty request
- * ```
  */
 export interface OtlpSpanWriter {
   /**
@@ -184,14 +166,6 @@ function writeRequest(w: ProtoWriter, groups: Groups, st: AttributeState) {
  * @param options See {@link OtlpSpanWriterOptions}.
  * @returns The writer. It keeps one scratch buffer between calls; the bytes
  * it returns are a fresh copy.
- *
- * @example
- * ```ts
- * import { createOtlpSpanWriter } from "./otlp_writer.ts";
- *
- * const writer = createOtlpSpanWriter({ doubleKeys: new Set(["my.ratio"]) });
- * const body: Uint8Array = writer.serializeRequest([]); // ReadableSpan[]
- * ```
  */
 export function createOtlpSpanWriter(
   options: OtlpSpanWriterOptions = {},

@@ -8,20 +8,9 @@
  * @module
  */
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
-import { createFetchDelegate } from "./otlp_delegate.ts";
+import { createFetchDelegate } from "./fetch_delegate.ts";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { createOtlpSpanWriter } from "./otlp_writer.ts";
-
-/**
- * What turns a span batch into a request body and reads the response: the
- * official `ProtobufTraceSerializer`, or llmtrace's `createOtlpSpanWriter()`.
- */
-export interface SpanSerializer {
-  /** The request body, or `undefined` for nothing to send. */
-  serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined;
-  /** Decodes the collector's response body. */
-  deserializeResponse(data: Uint8Array): unknown;
-}
+import { createOtlpSpanWriter } from "./writer.ts";
 
 /** Options of {@link createTraceExporter}. */
 export interface TraceExporterOptions {
@@ -34,16 +23,6 @@ export interface TraceExporterOptions {
    * @default 10000
    */
   timeoutMillis?: number;
-  /**
-   * Exports in flight at once before new ones fail fast.
-   * @default 30
-   */
-  concurrencyLimit?: number;
-  /**
-   * The serializer.
-   * @default createOtlpSpanWriter()
-   */
-  serializer?: SpanSerializer;
 }
 
 /** The official exporter's `otel.component.type` for its self-metrics. */
@@ -64,14 +43,6 @@ const SPAN_METRICS = {
  * @returns The exporter, for a `BatchSpanProcessor`.
  * @throws {Error} when the URL cannot be parsed or `timeoutMillis` is not a
  * positive number (the official configuration checks).
- *
- * @example
- * ```ts
- * import { createTraceExporter } from "./trace_exporter.ts";
- *
- * const exporter = createTraceExporter({ url: "http://127.0.0.1:4318/v1/traces" });
- * await exporter.shutdown();
- * ```
  */
 export function createTraceExporter(
   options: TraceExporterOptions,
@@ -79,7 +50,7 @@ export function createTraceExporter(
   const delegate = createFetchDelegate<ReadableSpan[]>(
     "traces",
     options,
-    options.serializer ?? createOtlpSpanWriter(),
+    createOtlpSpanWriter(),
     COMPONENT_TYPE,
     SPAN_METRICS,
   );

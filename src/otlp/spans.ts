@@ -9,8 +9,8 @@
 import type { Link, SpanContext } from "@opentelemetry/api";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import type { ProtoWriter } from "./proto_writer.ts";
-import { type AttributeState, writeAttributes } from "./otlp_attributes.ts";
-import { writeHexId, writeHrTime } from "./otlp_fields.ts";
+import { type AttributeState, writeAttributes } from "./key_values.ts";
+import { writeHexId, writeHrTime } from "./fields.ts";
 
 type Attrs = Record<string, unknown>;
 /** A scope as the official serializer reads it (attributes if present). */

@@ -11,7 +11,7 @@
 const TWO_32 = 4294967296;
 
 /** Bytes of the minimal varint for a length (`0 <= n < 2^32`). */
-export function varintSize(n: number): number {
+function varintSize(n: number): number {
   return n < 0x80
     ? 1
     : n < 0x4000

@@ -39,8 +39,6 @@ export interface DelegateOptions {
   headers?: Record<string, string>;
   /** Per-export deadline in ms, retries included. @default 10000 */
   timeoutMillis?: number;
-  /** Exports in flight at once before new ones fail fast. @default 30 */
-  concurrencyLimit?: number;
 }
 
 interface ExportResponse {
@@ -58,7 +56,7 @@ interface Transport {
  * (Deno's and Node's refused, reset or unreachable connections): the
  * transport wraps fetch's `TypeError` as the failure's cause.
  */
-export function isRetryableNetworkFailure(r: ExportResponse): boolean {
+function isRetryableNetworkFailure(r: ExportResponse): boolean {
   if (r.status !== "failure") return false;
   const fetchError = r.error?.cause;
   return fetchError instanceof TypeError && fetchError.cause !== undefined;
@@ -100,7 +98,6 @@ export function createFetchDelegate<T>(
       url: options.url,
       headers: options.headers,
       timeoutMillis: options.timeoutMillis,
-      concurrencyLimit: options.concurrencyLimit,
     },
     serializer,
     componentType,

@@ -15,20 +15,23 @@ import {
   expectString,
 } from "../core/validate.ts";
 import { nativeTelemetry, runtime } from "../runtime/detect.ts";
-import { resolveExporterConfig } from "./config.ts";
+import {
+  exportEndpointToEnv,
+  inheritedTracesEndpoint,
+  sdkDisabled,
+} from "../core/env_config.ts";
+import { resolveExporterConfig } from "./exporter_config.ts";
 import { warnExportFailure } from "./diag.ts";
 import { requireSdk } from "./load.ts";
 import {
   flushMetrics,
   shutdownMetrics,
   startMetrics,
-} from "../metrics/provider.ts";
+} from "../metrics/meter_provider.ts";
 import type { Provider } from "./setup.ts";
 import {
   checkSpanProcessors,
-  exportEndpointToEnv,
   type InitTracerOptions,
-  isDisabled,
   metricsEndpointFor,
 } from "./init_options.ts";
 
@@ -89,7 +92,7 @@ export async function initTracer(
   expectAttributesObject(extraAttributes, "extraAttributes");
   expectObject(options, "initTracer options");
   checkSpanProcessors(options.spanProcessors);
-  if (isDisabled()) {
+  if (sdkDisabled()) {
     return (await loadOtelApi()).trace.getTracer(instrumentingModuleName);
   }
   const native = nativeTelemetry();
@@ -190,7 +193,7 @@ export async function initWorkerTracer(
 ): Promise<Tracer | undefined> {
   expectString(processKind, "processKind");
   expectString(processName, "processName");
-  const endpoint = runtime().getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const endpoint = inheritedTracesEndpoint();
   if (!endpoint) return undefined;
   return await initTracer(instrumentingModuleName, endpoint, {
     [VLLM_PROCESS_KIND]: processKind,

@@ -1,19 +1,23 @@
 /**
  * The metrics pipeline's life: `startMetrics`, `flushMetrics`,
  * `shutdownMetrics`, and the lazy loading of the metrics SDK. While metrics
- * run, the measurement sink of `core/measure.ts` records into the
+ * run, the measurement sink of `core/measurement_sink.ts` records into the
  * instruments; otherwise it is `undefined` and the request paths pay nothing.
  *
  * @module
  */
 import type { Attributes } from "../core/types.ts";
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { setMeasurementFlush, setMeasurementSink } from "../core/measure.ts";
+import {
+  setMeasurementFlush,
+  setMeasurementSink,
+} from "../core/measurement_sink.ts";
 import { loadOtelApi } from "../core/api.ts";
 import { buildResource } from "../sdk/resource.ts";
 import { semconvMode } from "../core/attributes.ts";
 import { describe } from "../core/validate.ts";
 import { nativeTelemetry, runtime } from "../runtime/detect.ts";
+import { sdkDisabled } from "../core/env_config.ts";
 
 import {
   build,
@@ -23,8 +27,6 @@ import {
   type State,
   warn,
 } from "./pipeline.ts";
-
-let loader: () => Promise<MetricsSdk> = () => import("./sdk.ts");
 
 /**
  * Options of {@link startMetrics}.
@@ -63,19 +65,8 @@ let state: State | undefined;
 let starting: Promise<void> | undefined;
 let pullRequested = false;
 
-/** Replaces how the metrics SDK is loaded (tests). @internal */
-export function _setMetricsSdkLoader(
-  fn: (() => Promise<MetricsSdk>) | undefined,
-): void {
-  loader = fn ?? (() => import("./sdk.ts"));
-}
-
-function isDisabled(): boolean {
-  return runtime().getEnv("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true";
-}
-
 async function start(options: StartMetricsOptions): Promise<void> {
-  const recording = await import("./recording.ts");
+  const recording = await import("./recording_bundle.ts");
   const config = recording.resolveMetricsConfig({
     endpoint: options.endpoint,
     exportIntervalMillis: options.exportIntervalMillis,
@@ -101,7 +92,7 @@ async function start(options: StartMetricsOptions): Promise<void> {
   }
   let sdk: MetricsSdk;
   try {
-    sdk = await loader();
+    sdk = await import("./sdk_bundle.ts");
   } catch (e) {
     throw new Error(
       "OpenTelemetry metrics are not available: loading the metrics SDK " +
@@ -167,7 +158,7 @@ export async function startMetrics(
       `startMetrics options must be an object, got ${describe(options)}`,
     );
   }
-  if (state || isDisabled()) return;
+  if (state || sdkDisabled()) return;
   if (starting) return await starting;
   starting = start(options);
   try {
