@@ -171,18 +171,11 @@ const EVENTS = [
   ),
   enc.encode("data: [DONE]\n\n"),
 ];
-const JSON_ANSWER = JSON.stringify({
-  id: "chatcmpl-1",
-  object: "chat.completion",
-  created: 1,
-  model: "m",
-  choices: [{
-    index: 0,
-    message: { role: "assistant", content: "tok0 tok1 tok2 tok3" },
-    finish_reason: "stop",
-  }],
-  usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
-});
+const JSON_ANSWER =
+  `{"id":"chatcmpl-1","object":"chat.completion","created":1,` +
+  `"model":"m","choices":[{"index":0,"message":{"role":"assistant",` +
+  `"content":"tok0 tok1 tok2 tok3"},"finish_reason":"stop"}],` +
+  `"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}`;
 const body = (stream: boolean) =>
   JSON.stringify({
     model: "m",
