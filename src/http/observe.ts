@@ -20,6 +20,9 @@ export interface ObserveOptions {
 /** The buffer a byte stream is read into. */
 const BYOB_CHUNK = 64 * 1024;
 
+/** Pull one chunk at a time, only when the reader asks (shared, never changed). */
+const NO_BUFFER: QueuingStrategy<Uint8Array> = { highWaterMark: 0 };
+
 /** What a {@link observeBody} observer is told. Errors thrown by it are ignored. */
 export interface BodyObserver {
   /** A chunk, just before it is handed on. */
@@ -32,12 +35,105 @@ export interface BodyObserver {
   onCancel?(reason: unknown): void;
 }
 
-function safely(fn: (() => void) | undefined): void {
-  if (!fn) return;
-  try {
-    fn();
-  } catch {
-    // an observer must never break the stream it observes
+/**
+ * The pass-through source of one observed body. Its methods are shared (the
+ * stream calls them on this object), so passing a chunk costs the read and,
+ * for a byte read, the copy, and nothing of ours.
+ */
+class ObservingSource implements UnderlyingDefaultSource<Uint8Array> {
+  readonly #observer: BodyObserver;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  readonly #byob: ReadableStreamBYOBReader | undefined;
+  /** The buffer the next byte read fills (each read transfers it). */
+  #scratch: Uint8Array<ArrayBuffer> | undefined;
+  /** The observer has been told how the body ended. */
+  #settled = false;
+
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    observer: BodyObserver,
+    byteReader: boolean,
+  ) {
+    this.#observer = observer;
+    // A fetch response body (a byte stream) is read through one reused
+    // buffer, each chunk handed on as a right-sized copy. Its default reader
+    // would allocate a fresh 64 KiB buffer per read (Deno's chunk size) and
+    // hand on a small view of it: for 200-byte SSE events that is garbage
+    // the collector pays for, and memory a slow client pins. Only on
+    // request: a byte source that closes without answering the pending read
+    // (`byobRequest.respond(0)`, which fetch bodies do) would never end.
+    if (byteReader) {
+      try {
+        this.#byob = body.getReader({ mode: "byob" });
+        this.#scratch = new Uint8Array(BYOB_CHUNK);
+      } catch {
+        // not a byte stream (Bun's fetch bodies)
+      }
+    }
+    if (!this.#byob) this.#reader = body.getReader();
+  }
+
+  async pull(
+    controller: ReadableStreamDefaultController<Uint8Array>,
+  ): Promise<void> {
+    let done: boolean;
+    let chunk: Uint8Array | undefined;
+    try {
+      const byob = this.#byob;
+      if (byob) {
+        const r = await byob.read(this.#scratch!);
+        const view = r.value;
+        // The read transferred our buffer into `view`: keep it for the
+        // next read, hand on a copy of what was filled.
+        if (view) this.#scratch = new Uint8Array(view.buffer);
+        done = r.done || !view;
+        chunk = done ? undefined : view!.slice();
+      } else {
+        const r = await this.#reader!.read();
+        done = r.done;
+        chunk = r.value;
+      }
+    } catch (e) {
+      this.#settle("error", e);
+      controller.error(e);
+      return;
+    }
+    if (done) {
+      this.#settle("end");
+      controller.close();
+      return;
+    }
+    const observer = this.#observer;
+    if (
+      observer.onChunk !== undefined && !this.#settled &&
+      chunk instanceof Uint8Array
+    ) {
+      try {
+        observer.onChunk(chunk);
+      } catch {
+        // an observer must never break the stream it observes
+      }
+    }
+    controller.enqueue(chunk!);
+  }
+
+  cancel(reason: unknown): Promise<void> {
+    this.#settle("cancel", reason);
+    return (this.#byob ?? this.#reader!).cancel(reason);
+  }
+
+  /** Tells the observer how the body ended: once, whichever came first. */
+  #settle(how: "end" | "error" | "cancel", value?: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const observer = this.#observer;
+    try {
+      if (how === "end") observer.onEnd?.();
+      else if (how === "error") observer.onError?.(value);
+      else observer.onCancel?.(value);
+    } catch {
+      // an observer must never break the stream it observes
+    }
   }
 }
 
@@ -46,7 +142,7 @@ function safely(fn: (() => void) | undefined): void {
  * `onCancel` is called, once.
  *
  * @param body The stream to observe.
- * @param observer The callbacks.
+ * @param observer The callbacks, called as its methods.
  * @param options See {@link ObserveOptions}.
  * @returns A stream with the same chunks.
  */
@@ -55,71 +151,8 @@ export function observeBody(
   observer: BodyObserver,
   options?: ObserveOptions,
 ): ReadableStream<Uint8Array> {
-  // A fetch response body (a byte stream) is read through one reused
-  // buffer, each chunk handed on as a right-sized copy. Its default reader
-  // would allocate a fresh 64 KiB buffer per read (Deno's chunk size) and
-  // hand on a small view of it: for 200-byte SSE events that is garbage the
-  // collector pays for, and memory a slow client pins. Only on request: a
-  // byte source that closes without answering the pending read
-  // (`byobRequest.respond(0)`, which fetch bodies do) would never end.
-  let byob: ReadableStreamBYOBReader | undefined;
-  if (options?.byteReader) {
-    try {
-      byob = body.getReader({ mode: "byob" });
-    } catch {
-      byob = undefined; // not a byte stream (Bun's fetch bodies)
-    }
-  }
-  const reader = byob ? undefined : body.getReader();
-  let scratch: Uint8Array<ArrayBuffer> | undefined = byob
-    ? new Uint8Array(BYOB_CHUNK)
-    : undefined;
-  const onChunk = observer.onChunk;
-  let settled = false;
-  const settle = (fn: () => void) => {
-    if (settled) return;
-    settled = true;
-    safely(fn);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        if (byob) {
-          const b = await byob.read(scratch!);
-          const view = b.value;
-          if (view) {
-            // The read transferred our buffer into `view`: keep it for the
-            // next read, hand on a copy of what was filled.
-            scratch = new Uint8Array(view.buffer);
-          }
-          r = b.done || !view
-            ? { done: true, value: undefined }
-            : { done: false, value: view.slice() };
-        } else r = await reader!.read();
-      } catch (e) {
-        settle(() => observer.onError?.(e));
-        controller.error(e);
-        return;
-      }
-      if (r.done) {
-        settle(() => observer.onEnd?.());
-        controller.close();
-        return;
-      }
-      const chunk = r.value;
-      if (onChunk !== undefined && !settled && chunk instanceof Uint8Array) {
-        try {
-          onChunk.call(observer, chunk);
-        } catch {
-          // an observer must never break the stream it observes
-        }
-      }
-      controller.enqueue(chunk);
-    },
-    cancel(reason) {
-      settle(() => observer.onCancel?.(reason));
-      return (byob ?? reader!).cancel(reason);
-    },
-  }, { highWaterMark: 0 });
+  return new ReadableStream<Uint8Array>(
+    new ObservingSource(body, observer, options?.byteReader === true),
+    NO_BUFFER,
+  );
 }
