@@ -7,7 +7,11 @@
 import type { Span } from "@opentelemetry/api";
 import type { Attributes, Context } from "../core/types.ts";
 import { _api, KIND, STATUS_ERROR } from "../core/api.ts";
-import { semconvMode, SpanAttributes } from "../core/attributes.ts";
+import {
+  type SemconvMode,
+  semconvMode,
+  SpanAttributes,
+} from "../core/attributes.ts";
 import { _smartContext, contextOf } from "../core/context.ts";
 import { recordError } from "../core/errors.ts";
 import {
@@ -23,17 +27,18 @@ import { nowHrTime } from "../core/time.ts";
 import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { measurementSink } from "../core/measurement_sink.ts";
-import { urlParts } from "../core/url.ts";
+import { type UrlParts, urlParts } from "../core/url.ts";
 import { expectFunction, expectObject } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
 import {
+  type GenAIOperation,
   type GenAIRequestInfo,
   operationForPath,
 } from "../genai/openai_request.ts";
 import { providerForHost } from "../genai/provider_name.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
 import { type Outcome, reportMeasurement } from "./report_measurement.ts";
-import { endSpan, followResponse } from "./response.ts";
+import { endSpan, type Follower, followResponse } from "./response.ts";
 import {
   allowed,
   injectTraceHeaders,
@@ -155,21 +160,18 @@ export async function tracedFetch(
     : undefined;
   const url = request ? request.url : String(input);
   const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
-  const u = urlParts(url);
+  const call = new UpstreamCall(urlParts(url), method, options);
+  const u = call.url;
   const origin = originOf(u);
-  const mode = semconvMode();
-  const captureContent = options.captureContent === true;
-  const maxBytes = options.maxBodyBytes ?? 1_048_576;
-
-  const operation = operationForPath(u.path);
+  const operation = call.operation;
   let info: GenAIRequestInfo | undefined;
   // A Request's body is read on the side (bounded), never before the call.
   let pendingInfo: Promise<GenAIRequestInfo | undefined> | undefined;
   if (operation) {
     if (init?.body !== undefined) {
-      info = initBodyInfo(init.body, operation, maxBytes);
+      info = initBodyInfo(init.body, operation, call.maxJsonBytes);
     } else if (request) {
-      pendingInfo = readRequestInfo(request, operation, maxBytes);
+      pendingInfo = readRequestInfo(request, operation, call.maxJsonBytes);
     }
   }
 
@@ -182,58 +184,30 @@ export async function tracedFetch(
     [URL_FULL]: `${origin}${u.path}`,
   };
   if (u.port !== undefined) attrs[SERVER_PORT] = u.port;
-  // The conventions require the provider on GenAI spans: the caller's name
-  // for it, else what the host makes clear, else the API's ("openai").
-  const provider = operation
-    ? options.providerName || providerForHost(u.host)
-    : options.providerName;
   if (operation) attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
-  if (provider) attrs[SpanAttributes.GEN_AI_PROVIDER_NAME] = provider;
+  if (call.provider) attrs[SpanAttributes.GEN_AI_PROVIDER_NAME] = call.provider;
   if (options.attempt && options.attempt > 0) {
     attrs[HTTP_REQUEST_RESEND_COUNT] = options.attempt;
   }
-  if (info) Object.assign(attrs, requestAttributes(info, mode, captureContent));
+  if (info) {
+    Object.assign(
+      attrs,
+      requestAttributes(info, call.mode, call.captureContent),
+    );
+  }
   if (options.attributes) Object.assign(attrs, options.attributes);
 
-  const startedAt = performance.now();
-  let span: Span;
   try {
-    span = _tracer().startSpan(spanName(operation, info, method), {
-      kind: KIND.CLIENT,
-      attributes: boundAttributes(attrs),
-      startTime: nowHrTime(),
-    }, parent);
+    call.start(spanName(operation, info, method), attrs, parent, info?.model);
   } catch {
     return await doFetch(input, init);
   }
-  let requestModel = info?.model;
-  const applyPending = pendingInfo?.then((later) => {
-    if (!later) return;
-    requestModel = later.model;
-    span.setAttributes(requestAttributes(later, mode, captureContent));
-    span.updateName(spanName(operation, later, method));
-  }, () => {});
-  const measured = (errorType?: string) => (outcome?: Outcome) => {
-    if (operation === undefined) return;
-    reportMeasurement(
-      {
-        kind: "client",
-        operation,
-        provider,
-        serverAddress: u.host,
-        serverPort: u.port,
-      },
-      startedAt,
-      outcome,
-      requestModel,
-      errorType,
-    );
-  };
+  if (pendingInfo) call.readRequest(pendingInfo);
 
   // Headers: a copy, never the caller's object.
   const headers = new Headers(init?.headers ?? request?.headers);
   if (allowed(url, origin, options.propagateTo)) {
-    injectTraceHeaders(api, headers, parent, span);
+    injectTraceHeaders(api, headers, parent, call.span);
   }
   const signal = upstreamSignal(init, request, options.request);
 
@@ -241,49 +215,155 @@ export async function tracedFetch(
   try {
     res = await doFetch(input, { ...init, headers, signal });
   } catch (err) {
-    recordError(span, err);
-    endSpan(
-      span,
-      nowHrTime(),
-      () => applyPending,
-      measured(err instanceof Error ? err.name || "Error" : "_OTHER"),
+    return call.failed(err);
+  }
+  return call.answered(res);
+}
+
+/** A promise callback that drops what it is given. */
+function ignore(): void {}
+
+/**
+ * One upstream call (one attempt), from its CLIENT span's start to its
+ * measurement: started, request read, answered (or failed), body ended,
+ * measured. Its steps are methods, and it follows the upstream body itself,
+ * so a call allocates this one object where it used to allocate a closure
+ * per step.
+ */
+class UpstreamCall implements Follower {
+  /** Set by {@link UpstreamCall.start}. */
+  span!: Span;
+  /** `performance.now()` when the span started. */
+  startedAt = 0;
+  readonly url: UrlParts;
+  readonly method: string;
+  /** The GenAI operation of the path, when it is one: then it is measured. */
+  readonly operation: GenAIOperation | undefined;
+  /** `gen_ai.provider.name`. */
+  readonly provider: string | undefined;
+  readonly mode: SemconvMode;
+  readonly captureContent: boolean;
+  readonly maxJsonBytes: number;
+  readonly fetched: boolean;
+  /** The model the request asked for, once its body was read. */
+  requestModel: string | undefined;
+  /** A `Request`'s body read on the side; the span ends after it settles. */
+  requestRead: Promise<void> | undefined;
+  /** The request's attributes are on the span (or there were none). */
+  requestApplied = false;
+  /** The upstream's HTTP status, once it answered. */
+  status = 0;
+  /** `error.type` for the measurement: a status ≥ 400, a thrown error's name. */
+  errorType: string | undefined;
+
+  constructor(url: UrlParts, method: string, options: TracedFetchOptions) {
+    this.url = url;
+    this.method = method;
+    const operation = this.operation = operationForPath(url.path);
+    // The conventions require the provider on GenAI spans: the caller's name
+    // for it, else what the host makes clear, else the API's ("openai").
+    this.provider = operation
+      ? options.providerName || providerForHost(url.host)
+      : options.providerName;
+    this.mode = semconvMode();
+    this.captureContent = options.captureContent === true;
+    this.maxJsonBytes = options.maxBodyBytes ?? 1_048_576;
+    // The runtime's own fetch ends byte reads properly; a caller's `fetch`
+    // may return any stream, which is read the default way.
+    this.fetched = options.fetch === undefined;
+  }
+
+  /** Starts the CLIENT span; throws when it cannot (called untraced). */
+  start(
+    name: string,
+    attributes: Attributes,
+    parent: Context,
+    requestModel: string | undefined,
+  ): void {
+    this.startedAt = performance.now();
+    this.span = _tracer().startSpan(name, {
+      kind: KIND.CLIENT,
+      attributes: boundAttributes(attributes),
+      startTime: nowHrTime(),
+    }, parent);
+    this.requestModel = requestModel;
+  }
+
+  /** Applies a `Request`'s GenAI attributes once its body has been read. */
+  readRequest(pending: Promise<GenAIRequestInfo | undefined>): void {
+    this.requestRead = pending.then(this.applyRequest.bind(this), ignore);
+  }
+
+  applyRequest(info: GenAIRequestInfo | undefined): void {
+    this.requestApplied = true;
+    if (!info) return;
+    this.requestModel = info.model;
+    this.span.setAttributes(
+      requestAttributes(info, this.mode, this.captureContent),
     );
+    this.span.updateName(spanName(this.operation, info, this.method));
+  }
+
+  /** The upstream answered: record the status and follow the body. */
+  answered(res: Response): Response {
+    const span = this.span;
+    try {
+      const status = this.status = res.status;
+      span.setAttribute(HTTP_RESPONSE_STATUS_CODE, status);
+      if (status >= 400) {
+        this.errorType = String(status);
+        span.setAttribute(ERROR_TYPE, this.errorType);
+        span.setStatus({ code: STATUS_ERROR });
+      }
+      const followed = followResponse(res, this);
+      if (followed !== res) {
+        Object.defineProperties(followed, {
+          url: { value: res.url },
+          redirected: { value: res.redirected },
+          type: { value: res.type },
+        });
+      }
+      return followed;
+    } catch {
+      this.errorType = undefined;
+      endSpan(this, nowHrTime(), undefined);
+      return res;
+    }
+  }
+
+  /** The call failed (network error, abort, timeout): end the span, re-throw. */
+  failed(err: unknown): never {
+    recordError(this.span, err);
+    this.errorType = err instanceof Error ? err.name || "Error" : "_OTHER";
+    endSpan(this, nowHrTime(), undefined);
     throw err;
   }
-  try {
-    const status = res.status;
-    span.setAttribute(HTTP_RESPONSE_STATUS_CODE, status);
-    if (status >= 400) {
-      span.setAttribute(ERROR_TYPE, String(status));
-      span.setStatus({ code: STATUS_ERROR });
+
+  /** The body ended: the span waits only for a request read under way. */
+  beforeEnd(): Promise<void> | void {
+    // A caller that discards an error response's body (a router falling
+    // back on a 5xx) cancels it: the status stays the error's type.
+    if (this.status >= 400) {
+      this.span.setAttribute(ERROR_TYPE, String(this.status));
     }
-    const followed = followResponse(res, {
-      span,
-      startedAt,
-      mode,
-      captureContent,
-      maxJsonBytes: maxBytes,
-      // The runtime's own fetch ends byte reads properly; a caller's
-      // `fetch` may return any stream, which is read the default way.
-      fetched: options.fetch === undefined,
-      // A caller that discards an error response's body (a router falling
-      // back on a 5xx) cancels it: the status stays the error's type.
-      beforeEnd: () => {
-        if (status >= 400) span.setAttribute(ERROR_TYPE, String(status));
-        return applyPending;
+    return this.requestApplied ? undefined : this.requestRead;
+  }
+
+  /** The span has ended: report the measurement. */
+  afterEnd(outcome?: Outcome): void {
+    if (this.operation === undefined) return;
+    reportMeasurement(
+      {
+        kind: "client",
+        operation: this.operation,
+        provider: this.provider,
+        serverAddress: this.url.host,
+        serverPort: this.url.port,
       },
-      afterEnd: measured(status >= 400 ? String(status) : undefined),
-    });
-    if (followed !== res) {
-      Object.defineProperties(followed, {
-        url: { value: res.url },
-        redirected: { value: res.redirected },
-        type: { value: res.type },
-      });
-    }
-    return followed;
-  } catch {
-    endSpan(span, nowHrTime(), undefined, measured());
-    return res;
+      this.startedAt,
+      outcome,
+      this.requestModel,
+      this.errorType,
+    );
   }
 }

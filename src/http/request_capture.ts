@@ -147,41 +147,54 @@ function captureDescriptors(): PropertyDescriptorMap {
  * @param req The served request (the object the runtime passed).
  * @param operation The GenAI operation of its path.
  * @param maxBytes The largest body looked into.
- * @returns `settle`, to call once the handler has answered: the attributes,
- * from the handler's read, or from a bounded read of the unread body.
+ * @returns Whether the body is being captured: then, once the handler has
+ * answered, {@link capturedRequestInfo} gives its attributes.
  */
 export function captureRequestInfo(
   req: Request,
   operation: GenAIOperation,
   maxBytes: number,
-): (() => Promise<GenAIRequestInfo | undefined>) | undefined {
-  if (req.bodyUsed) return undefined;
+): boolean {
+  if (req.bodyUsed) return false;
   const ct = req.headers.get("content-type");
-  if (ct && !ct.includes("json")) return undefined;
+  if (ct && !ct.includes("json")) return false;
   const cl = req.headers.get("content-length");
-  if (cl !== null && (Number(cl) > maxBytes || cl === "0")) return undefined;
+  if (cl !== null && (Number(cl) > maxBytes || cl === "0")) return false;
   const cap: Capture = { operation, maxBytes };
   try {
     const own = captureDescriptors();
     (req as Captured)[CAPTURE] = cap;
     Object.defineProperties(req, own);
   } catch {
-    return undefined; // a frozen request: no attributes, the request untouched
+    return false; // a frozen request: no attributes, the request untouched
   }
-  return () => {
-    if (cap.result) return cap.result;
-    // The handler never read its body: read it now (bounded), if the
-    // runtime still has it (Bun drops an unread body with the response).
-    try {
-      if (req.bodyUsed || !bodyGetter) return Promise.resolve(undefined);
-      const stream = bodyGetter.call(req);
-      return stream
-        ? readBounded(stream, maxBytes).then(({ bytes }) =>
-          bytes && parseRequestBody(bytes, operation)
-        )
-        : Promise.resolve(undefined);
-    } catch {
-      return Promise.resolve(undefined);
-    }
-  };
+  return true;
+}
+
+/**
+ * The GenAI attributes of a request whose capture started, to ask once the
+ * handler has answered: from the handler's read, or from a bounded read of
+ * the unread body. Never rejects.
+ *
+ * @param req A request {@link captureRequestInfo} returned `true` for.
+ */
+export function capturedRequestInfo(
+  req: Request,
+): Promise<GenAIRequestInfo | undefined> {
+  const cap = (req as Captured)[CAPTURE];
+  if (!cap) return Promise.resolve(undefined);
+  if (cap.result) return cap.result;
+  // The handler never read its body: read it now (bounded), if the
+  // runtime still has it (Bun drops an unread body with the response).
+  try {
+    if (req.bodyUsed || !bodyGetter) return Promise.resolve(undefined);
+    const stream = bodyGetter.call(req);
+    return stream
+      ? readBounded(stream, cap.maxBytes).then(({ bytes }) =>
+        bytes && parseRequestBody(bytes, cap.operation)
+      )
+      : Promise.resolve(undefined);
+  } catch {
+    return Promise.resolve(undefined);
+  }
 }

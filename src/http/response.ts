@@ -27,72 +27,90 @@ import { OpenAIStreamReader } from "../genai/openai_stream.ts";
 import type { Outcome } from "./report_measurement.ts";
 import { trackPending } from "../core/pending.ts";
 import { readBounded } from "./body_reader.ts";
-import { observeBody } from "./observe.ts";
+import {
+  type BodyObserver,
+  observeBody,
+  type ObserveOptions,
+} from "./observe.ts";
 
-/** How {@link followResponse} treats a span. */
-export interface FollowOptions {
+/**
+ * A span following a response body to its end. The request-state objects of
+ * `traceHandler` and `tracedFetch` are followers themselves: following a
+ * body costs no callbacks per request.
+ */
+export interface Follower {
   /** The span to complete. */
-  span: Span;
+  readonly span: Span;
   /** `performance.now()` when the request started (for time to first token). */
-  startedAt: number;
+  readonly startedAt: number;
   /** The semantic-convention mode. */
-  mode: SemconvMode;
+  readonly mode: SemconvMode;
   /** Record output text (opt-in). */
-  captureContent: boolean;
+  readonly captureContent: boolean;
   /** The largest JSON body to read for usage. */
-  maxJsonBytes: number;
+  readonly maxJsonBytes: number;
+  /** Follow bodies of other content types too (end the span at body end). */
+  readonly coverAllBodies?: boolean;
+  /**
+   * The response came straight from `fetch`: its body is read as a byte
+   * stream through one reused buffer (see `observeBody`).
+   */
+  readonly fetched?: boolean;
   /**
    * Called once just before the span ends; it may return a promise (e.g. a
    * request body still being read) and the span then ends with the recorded
    * end time after it settles.
    */
-  beforeEnd?: () => Promise<void> | void;
-  /** Follow bodies of other content types too (end the span at body end). */
-  coverAllBodies?: boolean;
-  /** Called right after the span has ended, with how the response ended. */
-  afterEnd?: (outcome: Outcome) => void;
+  beforeEnd(): Promise<void> | void;
   /**
-   * The response came straight from `fetch`: its body is read as a byte
-   * stream through one reused buffer (see `observeBody`).
+   * Called right after the span has ended, with how the response ended
+   * (none when there was no response).
    */
-  fetched?: boolean;
+  afterEnd(outcome?: Outcome): void;
+}
+
+/** Ends the span and reports; observers never break the request. */
+function finish(f: Follower, end: HrTime, outcome?: Outcome): void {
+  try {
+    f.span.end(end);
+    f.afterEnd(outcome);
+  } catch {
+    // observers never break the request
+  }
 }
 
 /**
- * Ends `span` at `end`, after `beforeEnd` (which may be async) has run, then
- * calls `afterEnd`. Never throws.
+ * Ends `f`'s span at `end`, after `f.beforeEnd()` (which may be async), then
+ * calls `f.afterEnd(outcome)`. Never throws.
  */
-export function endSpan(
-  span: Span,
-  end: HrTime,
-  beforeEnd?: () => Promise<void> | void,
-  afterEnd?: () => void,
-): void {
+export function endSpan(f: Follower, end: HrTime, outcome?: Outcome): void {
   let pending: Promise<void> | void;
   try {
-    pending = beforeEnd?.();
+    pending = f.beforeEnd();
   } catch {
     pending = undefined;
   }
-  const finish = () => {
-    try {
-      span.end(end);
-      afterEnd?.();
-    } catch {
-      // observers never break the request
-    }
-  };
   if (pending && typeof pending.then === "function") {
-    pending.then(finish, finish);
+    // Only a span still waiting for something pays for a callback.
+    const later = () => finish(f, end, outcome);
+    pending.then(later, later);
   } else {
-    finish();
+    finish(f, end, outcome);
   }
 }
 
+/** Ends `f`'s span now, no body followed. */
+export function endNow(f: Follower): void {
+  endSpan(f, nowHrTime(), { endedAt: performance.now() });
+}
+
 /** The one pass over a body that every following span shares. */
-interface BodyWatch {
-  followers: FollowOptions[];
-  settled: boolean;
+class BodyWatch {
+  readonly followers: Follower[];
+  settled = false;
+  constructor(first: Follower) {
+    this.followers = [first];
+  }
 }
 
 /**
@@ -102,67 +120,70 @@ interface BodyWatch {
  */
 const watched = new WeakMap<Response, BodyWatch>();
 
-/** How a pass over a body ended, for every span following it. */
-interface Settled {
-  info?: GenAIResponseInfo;
-  attrs: Attributes;
-  errorType?: string;
-  firstContentAt?: number;
-  /** Marks a span's failure (status, exception), if the body failed. */
-  apply?: (f: FollowOptions) => void;
+/** Why a body did not end normally, for every span following it. */
+type Failure =
+  | { kind: "error"; error: unknown }
+  | { kind: "cancelled"; reason: unknown };
+
+/** Marks `span` failed (status, exception, `error.type`) as `failure` says. */
+function markFailed(span: Span, failure: Failure): void {
+  if (failure.kind === "error") {
+    recordError(span, failure.error, {
+      fallbackType: "stream_error",
+      messagePrefix: "response body failed: ",
+    });
+    return;
+  }
+  const reason = failure.reason;
+  span.setAttribute(ERROR_TYPE, "cancelled");
+  span.setStatus({
+    code: STATUS_ERROR,
+    message: "the response body was cancelled before it ended" +
+      (reason instanceof Error ? `: ${reason.message}` : ""),
+  });
+}
+
+/** `error.type` of a failed body, for the measurement. */
+function failureType(failure: Failure | undefined): string | undefined {
+  if (failure === undefined) return undefined;
+  if (failure.kind === "cancelled") return "cancelled";
+  const error = failure.error;
+  return error instanceof Error ? error.name || "Error" : "stream_error";
 }
 
 /** Ends every span following `watch` with what the pass found. */
-function settleAll(watch: BodyWatch, s: Settled): void {
+function settleAll(
+  watch: BodyWatch,
+  info: GenAIResponseInfo | undefined,
+  attrs: Attributes,
+  firstContentAt: number | undefined,
+  failure?: Failure,
+): void {
   const endedAt = performance.now();
   const end = nowHrTime();
+  const errorType = failureType(failure);
   watch.settled = true;
   for (const f of watch.followers) {
     try {
-      if (s.info) {
+      if (info) {
         f.span.setAttributes(
-          responseAttributes(s.info, f.mode, f.captureContent),
+          responseAttributes(info, f.mode, f.captureContent),
         );
       }
-      f.span.setAttributes(s.attrs);
-      s.apply?.(f);
+      f.span.setAttributes(attrs);
+      if (failure) markFailed(f.span, failure);
     } catch {
       // one span's trouble never affects another's, nor the body
     }
-    const after = f.afterEnd;
-    const outcome: Outcome = {
+    endSpan(f, end, {
       endedAt,
-      info: s.info,
-      errorType: s.errorType,
-      ttftS: s.firstContentAt === undefined
+      info,
+      errorType,
+      ttftS: firstContentAt === undefined
         ? undefined
-        : (s.firstContentAt - f.startedAt) / 1000,
-    };
-    endSpan(f.span, end, f.beforeEnd, after && (() => after(outcome)));
+        : (firstContentAt - f.startedAt) / 1000,
+    });
   }
-}
-
-/** Ends the span now, the body untouched. */
-function endNow(opts: FollowOptions): void {
-  const outcome: Outcome = { endedAt: performance.now() };
-  endSpan(
-    opts.span,
-    nowHrTime(),
-    opts.beforeEnd,
-    () => opts.afterEnd?.(outcome),
-  );
-}
-
-/** The body failed: exception event, ERROR status, `error.type`. */
-function bodyFailed(error: unknown): Pick<Settled, "apply" | "errorType"> {
-  return {
-    apply: (f) =>
-      recordError(f.span, error, {
-        fallbackType: "stream_error",
-        messagePrefix: "response body failed: ",
-      }),
-    errorType: error instanceof Error ? error.name || "Error" : "stream_error",
-  };
 }
 
 /**
@@ -177,29 +198,29 @@ function bodyFailed(error: unknown): Pick<Settled, "apply" | "errorType"> {
  * throws; the caller's response is never lost.
  *
  * @param res The response to follow.
- * @param opts See {@link FollowOptions}.
+ * @param follower The span following it, see {@link Follower}.
  * @returns The response to hand on.
  */
-export function followResponse(res: Response, opts: FollowOptions): Response {
+export function followResponse(res: Response, follower: Follower): Response {
   const existing = watched.get(res);
   if (existing && !existing.settled) {
-    existing.followers.push(opts);
+    existing.followers.push(follower);
     return res;
   }
   const ct = res.headers.get("content-type") ?? "";
   const isSse = ct.includes("text/event-stream");
-  if (!isSse && ct.includes("json")) return followJson(res, opts);
+  if (!isSse && ct.includes("json")) return followJson(res, follower);
   // Reading `res.body` turns a static body into a stream: only when needed.
-  const body = isSse || opts.coverAllBodies ? res.body : null;
+  const body = isSse || follower.coverAllBodies ? res.body : null;
   if (!body) {
-    endNow(opts);
+    endNow(follower);
     return res;
   }
-  return followStream(res, body, opts, isSse);
+  return followStream(res, body, follower, isSse);
 }
 
 /** JSON: a bounded read of a clone; the response itself goes on untouched. */
-function followJson(res: Response, opts: FollowOptions): Response {
+function followJson(res: Response, follower: Follower): Response {
   let body: ReadableStream<Uint8Array> | null;
   try {
     // Only the clone's body: reading `res.body` would turn a static body
@@ -209,93 +230,110 @@ function followJson(res: Response, opts: FollowOptions): Response {
     body = null; // already read or locked: nothing to look into
   }
   if (!body) {
-    endNow(opts);
+    endNow(follower);
     return res;
   }
-  const watch: BodyWatch = { followers: [opts], settled: false };
+  const watch = new BodyWatch(follower);
   watched.set(res, watch);
   trackPending(
-    readBounded(body, opts.maxJsonBytes).then((r) => {
+    readBounded(body, follower.maxJsonBytes).then((r) => {
       const attrs: Attributes = {};
       const declared = Number(res.headers.get("content-length") ?? NaN);
       const size = r.bytes || r.error !== undefined ? r.size : declared;
       if (Number.isSafeInteger(size)) attrs[HTTP_RESPONSE_BODY_SIZE] = size;
-      settleAll(watch, {
-        info: r.bytes && parseResponseBody(r.bytes),
+      settleAll(
+        watch,
+        r.bytes && parseResponseBody(r.bytes),
         attrs,
-        ...(r.error !== undefined ? bodyFailed(r.error) : {}),
-      });
+        undefined,
+        r.error !== undefined ? { kind: "error", error: r.error } : undefined,
+      );
     }),
   );
   return res;
 }
 
-/** Streams: every chunk passes the observer on its way to the reader. */
-function followStream(
-  res: Response,
-  body: ReadableStream<Uint8Array>,
-  opts: FollowOptions,
-  isSse: boolean,
-): Response {
-  const watch: BodyWatch = { followers: [opts], settled: false };
-  const stream = isSse
-    ? new OpenAIStreamReader({ captureContent: opts.captureContent })
-    : undefined;
-  let size = 0;
-  let firstContentAt: number | undefined;
+/**
+ * A streamed body's pass: the observer every chunk goes by (its methods are
+ * shared, not made per stream), counting bytes and timestamping the first
+ * token for every span following it.
+ */
+class StreamPass extends BodyWatch implements BodyObserver {
+  /** The OpenAI stream reader, for server-sent events. */
+  readonly stream: OpenAIStreamReader | undefined;
+  /** Bytes passed so far. */
+  size = 0;
+  /** `performance.now()` at the first content token. */
+  firstContentAt: number | undefined;
 
-  const settle = (extra: Pick<Settled, "apply" | "errorType"> = {}) => {
+  constructor(first: Follower, isSse: boolean) {
+    super(first);
+    this.stream = isSse
+      ? new OpenAIStreamReader({ captureContent: first.captureContent })
+      : undefined;
+  }
+
+  onChunk(chunk: Uint8Array): void {
+    this.size += chunk.byteLength;
+    if (this.stream?.push(chunk)) {
+      const now = this.firstContentAt = performance.now();
+      for (const f of this.followers) {
+        f.span.setAttributes(
+          ttftAttributes((now - f.startedAt) / 1000, f.mode),
+        );
+      }
+    }
+  }
+
+  onEnd(): void {
+    this.settle();
+  }
+
+  onError(error: unknown): void {
+    this.settle({ kind: "error", error });
+  }
+
+  onCancel(reason: unknown): void {
+    // A reader that stops after the terminal event (the openai client
+    // cancels after `data: [DONE]`) has the whole answer: a normal end.
+    if (this.stream?.complete) return this.settle();
+    this.settle({ kind: "cancelled", reason });
+  }
+
+  settle(failure?: Failure): void {
+    const stream = this.stream;
     stream?.end();
-    const attrs: Attributes = { [HTTP_RESPONSE_BODY_SIZE]: size };
+    const attrs: Attributes = { [HTTP_RESPONSE_BODY_SIZE]: this.size };
     let info: GenAIResponseInfo | undefined;
     if (stream) {
       const streamed = stream.info;
       info = streamed;
       attrs[LLMTRACE_RESPONSE_CHUNKS] = streamed.chunks;
     }
-    settleAll(watch, { info, attrs, firstContentAt, ...extra });
-  };
+    settleAll(this, info, attrs, this.firstContentAt, failure);
+  }
+}
 
-  const observed = observeBody(body, {
-    onChunk(chunk) {
-      size += chunk.byteLength;
-      if (stream?.push(chunk)) {
-        const now = firstContentAt = performance.now();
-        for (const f of watch.followers) {
-          f.span.setAttributes(
-            ttftAttributes((now - f.startedAt) / 1000, f.mode),
-          );
-        }
-      }
-    },
-    onEnd() {
-      settle();
-    },
-    onError(error) {
-      settle(bodyFailed(error));
-    },
-    onCancel(reason) {
-      // A reader that stops after the terminal event (the openai client
-      // cancels after `data: [DONE]`) has the whole answer: a normal end.
-      if (stream?.complete) return settle();
-      settle({
-        apply: (f) => {
-          f.span.setAttribute(ERROR_TYPE, "cancelled");
-          f.span.setStatus({
-            code: STATUS_ERROR,
-            message: "the response body was cancelled before it ended" +
-              (reason instanceof Error ? `: ${reason.message}` : ""),
-          });
-        },
-        errorType: "cancelled",
-      });
-    },
-  }, { byteReader: opts.fetched === true });
+const BYTE_READER: ObserveOptions = { byteReader: true };
+
+/** Streams: every chunk passes the observer on its way to the reader. */
+function followStream(
+  res: Response,
+  body: ReadableStream<Uint8Array>,
+  follower: Follower,
+  isSse: boolean,
+): Response {
+  const pass = new StreamPass(follower, isSse);
+  const observed = observeBody(
+    body,
+    pass,
+    follower.fetched === true ? BYTE_READER : undefined,
+  );
   const out = new Response(observed, {
     status: res.status,
     statusText: res.statusText,
     headers: res.headers,
   });
-  watched.set(out, watch);
+  watched.set(out, pass);
   return out;
 }

@@ -29,7 +29,6 @@ import { _tracer } from "../core/tracer.ts";
 import { redactQuery, urlParts } from "../core/url.ts";
 import {
   type GenAIOperation,
-  type GenAIRequestInfo,
   knownRoute,
   operationForPath,
 } from "../genai/openai_request.ts";
@@ -53,8 +52,11 @@ const KNOWN_METHODS = new Set([
 /** A started server span. */
 export interface StartedSpan {
   span: Span;
-  /** The request body's GenAI attributes, once the handler has answered. */
-  requestInfo?: () => Promise<GenAIRequestInfo | undefined>;
+  /**
+   * The request body's GenAI attributes are being captured: ask
+   * `capturedRequestInfo` once the handler has answered.
+   */
+  capturing: boolean;
   /** The GenAI operation, when the request is one. */
   operation?: GenAIOperation;
   /** This server's host and port, as the request addressed it. */
@@ -141,11 +143,11 @@ export function startServerSpan(
   const operation: GenAIOperation | undefined = choose
     ? safeCall(() => choose(req, u.path), undefined)
     : operationForPath(u.path);
-  let requestInfo: (() => Promise<GenAIRequestInfo | undefined>) | undefined;
+  let capturing = false;
   if (operation) {
     attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
     if (method === "POST") {
-      requestInfo = captureRequestInfo(req, operation, plan.maxBodyBytes);
+      capturing = captureRequestInfo(req, operation, plan.maxBodyBytes);
     }
   }
   // `{method} {route}`, or `{method}` alone without a route, and `HTTP` for
@@ -164,5 +166,5 @@ export function startServerSpan(
     parent,
   );
   _bindRequestContext(req, parent, span);
-  return { span, requestInfo, operation, host: u.host, port: u.port };
+  return { span, capturing, operation, host: u.host, port: u.port };
 }
