@@ -48,6 +48,11 @@ class ObservingSource implements UnderlyingDefaultSource<Uint8Array> {
   #scratch: Uint8Array<ArrayBuffer> | undefined;
   /** The observer has been told how the body ended. */
   #settled = false;
+  /** The stream's controller (the same on every pull). */
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** `#received` and `#failed`, bound once: a chunk costs no callback. */
+  readonly #onRead: (r: ReadableStreamReadResult<Uint8Array>) => void;
+  readonly #onFail: (error: unknown) => void;
 
   constructor(
     body: ReadableStream<Uint8Array>,
@@ -55,6 +60,8 @@ class ObservingSource implements UnderlyingDefaultSource<Uint8Array> {
     byteReader: boolean,
   ) {
     this.#observer = observer;
+    this.#onRead = this.#received.bind(this);
+    this.#onFail = this.#failed.bind(this);
     // A fetch response body (a byte stream) is read through one reused
     // buffer, each chunk handed on as a right-sized copy. Its default reader
     // would allocate a fresh 64 KiB buffer per read (Deno's chunk size) and
@@ -73,31 +80,36 @@ class ObservingSource implements UnderlyingDefaultSource<Uint8Array> {
     if (!this.#byob) this.#reader = body.getReader();
   }
 
-  async pull(
+  pull(
     controller: ReadableStreamDefaultController<Uint8Array>,
   ): Promise<void> {
-    let done: boolean;
-    let chunk: Uint8Array | undefined;
+    this.#controller = controller;
     try {
       const byob = this.#byob;
-      if (byob) {
-        const r = await byob.read(this.#scratch!);
-        const view = r.value;
-        // The read transferred our buffer into `view`: keep it for the
-        // next read, hand on a copy of what was filled.
-        if (view) this.#scratch = new Uint8Array(view.buffer);
-        done = r.done || !view;
-        chunk = done ? undefined : view!.slice();
-      } else {
-        const r = await this.#reader!.read();
-        done = r.done;
-        chunk = r.value;
-      }
+      const read = byob ? byob.read(this.#scratch!) : this.#reader!.read();
+      return read.then(this.#onRead, this.#onFail);
     } catch (e) {
-      this.#settle("error", e);
-      controller.error(e);
-      return;
+      this.#failed(e);
+      return Promise.resolve();
     }
+  }
+
+  /** A read came back: hand the chunk on (the observer sees it first). */
+  #received(r: ReadableStreamReadResult<Uint8Array>): void {
+    let chunk = r.value;
+    let done = r.done;
+    if (this.#byob) {
+      try {
+        // The read transferred our buffer into `chunk`: keep it for the
+        // next read, hand on a copy of what was filled.
+        if (chunk) this.#scratch = new Uint8Array(chunk.buffer as ArrayBuffer);
+        done ||= !chunk;
+        if (!done) chunk = chunk!.slice();
+      } catch (e) {
+        return this.#failed(e);
+      }
+    }
+    const controller = this.#controller!;
     if (done) {
       this.#settle("end");
       controller.close();
@@ -115,6 +127,12 @@ class ObservingSource implements UnderlyingDefaultSource<Uint8Array> {
       }
     }
     controller.enqueue(chunk!);
+  }
+
+  /** The source failed: the observer learns it, the reader gets the error. */
+  #failed(error: unknown): void {
+    this.#settle("error", error);
+    this.#controller!.error(error);
   }
 
   cancel(reason: unknown): Promise<void> {
