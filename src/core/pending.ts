@@ -12,7 +12,10 @@ const pending = new Set<Promise<unknown>>();
 /** Registers `p` until it settles. */
 export function trackPending(p: Promise<unknown>): void {
   pending.add(p);
-  p.finally(() => pending.delete(p)).catch(() => {});
+  const untrack = () => {
+    pending.delete(p);
+  };
+  p.then(untrack, untrack);
 }
 
 /**

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readBounded } from "./body_reader.ts";
+import { type BoundedRead, readBounded } from "./body_reader.ts";
 import {
   type GenAIOperation,
   type GenAIRequestInfo,
@@ -19,12 +19,71 @@ import {
   parseRequestJson,
 } from "../genai/openai_request.ts";
 
-/** What a capture knows, on the request under a private symbol. */
-interface Capture {
-  operation: GenAIOperation;
-  maxBytes: number;
+type Info = GenAIRequestInfo | undefined;
+
+/** A promise callback: a failed read gives no attributes. */
+function none(): undefined {
+  return undefined;
+}
+
+/**
+ * What a capture knows, on the request under a private symbol. Its parse
+ * methods are what the handler's read is chained to (bound then, only for
+ * the first read): no closures per request.
+ */
+class Capture {
+  readonly operation: GenAIOperation;
+  readonly maxBytes: number;
   /** What the handler's read gave, once it read. */
-  result?: Promise<GenAIRequestInfo | undefined>;
+  result?: Promise<Info>;
+
+  constructor(operation: GenAIOperation, maxBytes: number) {
+    this.operation = operation;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Keeps the first read's attributes, from `parse` once `read` settles. */
+  see<T>(
+    read: Promise<T>,
+    parse: (this: Capture, v: T) => Info | Promise<Info>,
+  ): Promise<T> {
+    this.result ??= read.then(parse.bind(this), none);
+    return read;
+  }
+
+  text(t: string): Info {
+    return t.length <= this.maxBytes
+      ? parseRequestBody(t, this.operation)
+      : undefined;
+  }
+
+  /** Already parsed: read the object, no second JSON.parse. */
+  json(v: unknown): Info {
+    return parseRequestJson(v, this.operation);
+  }
+
+  arrayBuffer(b: ArrayBuffer): Info {
+    return b.byteLength <= this.maxBytes
+      ? parseRequestBody(new Uint8Array(b), this.operation)
+      : undefined;
+  }
+
+  bytes(b: Uint8Array): Info {
+    return b.byteLength <= this.maxBytes
+      ? parseRequestBody(b, this.operation)
+      : undefined;
+  }
+
+  blob(b: Blob): Promise<Info> | undefined {
+    return b.size <= this.maxBytes
+      ? b.arrayBuffer().then(this.arrayBuffer.bind(this))
+      : undefined;
+  }
+
+  /** A bounded read of the body (a clone, or the body left unread). */
+  bounded(r: BoundedRead): Info {
+    return r.bytes && parseRequestBody(r.bytes, this.operation);
+  }
 }
 
 const CAPTURE = Symbol("llmtrace.requestCapture");
@@ -36,72 +95,31 @@ let proto: Request;
 let bodyGetter: (() => ReadableStream<Uint8Array> | null) | undefined;
 let descriptors: PropertyDescriptorMap | undefined;
 
-function bounded<T>(
-  cap: Capture,
-  p: Promise<T>,
-  size: (v: T) => number,
-  parse: (v: T) => GenAIRequestInfo | undefined,
-): Promise<T> {
-  cap.result ??= p.then(
-    (v) => (size(v) <= cap.maxBytes ? parse(v) : undefined),
-    () => undefined,
-  );
-  return p;
-}
-
 // Shared methods (no closure per request): `this` is the request.
 const methods: Record<string, (this: Captured) => Promise<unknown>> = {
   text() {
     const cap = this[CAPTURE]!;
-    return bounded(
-      cap,
-      proto.text.call(this),
-      (t) => t.length,
-      (t) => parseRequestBody(t, cap.operation),
-    );
+    return cap.see(proto.text.call(this), cap.text);
   },
   json() {
     const cap = this[CAPTURE]!;
-    // Already parsed: read the object, no second JSON.parse.
-    return bounded(
-      cap,
-      proto.json.call(this),
-      () => 0,
-      (v) => parseRequestJson(v, cap.operation),
-    );
+    return cap.see(proto.json.call(this), cap.json);
   },
   arrayBuffer() {
     const cap = this[CAPTURE]!;
-    return bounded(
-      cap,
-      proto.arrayBuffer.call(this),
-      (b) => b.byteLength,
-      (b) => parseRequestBody(new Uint8Array(b), cap.operation),
-    );
+    return cap.see(proto.arrayBuffer.call(this), cap.arrayBuffer);
   },
   blob() {
     const cap = this[CAPTURE]!;
-    const p = proto.blob.call(this);
-    cap.result ??= p.then(
-      (b) =>
-        b.size <= cap.maxBytes
-          ? b.arrayBuffer().then((a) =>
-            parseRequestBody(new Uint8Array(a), cap.operation)
-          )
-          : undefined,
-      () => undefined,
-    );
-    return p;
+    return cap.see(proto.blob.call(this), cap.blob);
   },
 };
 /** `bytes()`, where the runtime's `Request` has it. */
 function bytes(this: Captured): Promise<Uint8Array> {
   const cap = this[CAPTURE]!;
-  return bounded(
-    cap,
+  return cap.see(
     (proto as unknown as { bytes(): Promise<Uint8Array> }).bytes.call(this),
-    (b) => b.byteLength,
-    (b) => parseRequestBody(b, cap.operation),
+    cap.bytes,
   );
 }
 
@@ -112,9 +130,7 @@ function body(this: Captured): ReadableStream<Uint8Array> | null {
     try {
       const clone = proto.clone.call(this);
       cap.result = clone.body
-        ? readBounded(clone.body, cap.maxBytes).then(({ bytes }) =>
-          bytes && parseRequestBody(bytes, cap.operation)
-        )
+        ? readBounded(clone.body, cap.maxBytes).then(cap.bounded.bind(cap))
         : Promise.resolve(undefined);
     } catch {
       cap.result = Promise.resolve(undefined);
@@ -160,7 +176,7 @@ export function captureRequestInfo(
   if (ct && !ct.includes("json")) return false;
   const cl = req.headers.get("content-length");
   if (cl !== null && (Number(cl) > maxBytes || cl === "0")) return false;
-  const cap: Capture = { operation, maxBytes };
+  const cap = new Capture(operation, maxBytes);
   try {
     const own = captureDescriptors();
     (req as Captured)[CAPTURE] = cap;
@@ -190,9 +206,7 @@ export function capturedRequestInfo(
     if (req.bodyUsed || !bodyGetter) return Promise.resolve(undefined);
     const stream = bodyGetter.call(req);
     return stream
-      ? readBounded(stream, cap.maxBytes).then(({ bytes }) =>
-        bytes && parseRequestBody(bytes, cap.operation)
-      )
+      ? readBounded(stream, cap.maxBytes).then(cap.bounded.bind(cap))
       : Promise.resolve(undefined);
   } catch {
     return Promise.resolve(undefined);

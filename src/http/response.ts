@@ -26,7 +26,7 @@ import {
 import { OpenAIStreamReader } from "../genai/openai_stream.ts";
 import type { Outcome } from "./report_measurement.ts";
 import { trackPending } from "../core/pending.ts";
-import { readBounded } from "./body_reader.ts";
+import { type BoundedRead, readBounded } from "./body_reader.ts";
 import {
   type BodyObserver,
   observeBody,
@@ -219,6 +219,30 @@ export function followResponse(res: Response, follower: Follower): Response {
   return followStream(res, body, follower, isSse);
 }
 
+/** A JSON answer's pass: a bounded read of a clone, settled by `read`. */
+class JsonPass extends BodyWatch {
+  readonly res: Response;
+
+  constructor(res: Response, first: Follower) {
+    super(first);
+    this.res = res;
+  }
+
+  read(r: BoundedRead): void {
+    const attrs: Attributes = {};
+    const declared = Number(this.res.headers.get("content-length") ?? NaN);
+    const size = r.bytes || r.error !== undefined ? r.size : declared;
+    if (Number.isSafeInteger(size)) attrs[HTTP_RESPONSE_BODY_SIZE] = size;
+    settleAll(
+      this,
+      r.bytes && parseResponseBody(r.bytes),
+      attrs,
+      undefined,
+      r.error !== undefined ? { kind: "error", error: r.error } : undefined,
+    );
+  }
+}
+
 /** JSON: a bounded read of a clone; the response itself goes on untouched. */
 function followJson(res: Response, follower: Follower): Response {
   let body: ReadableStream<Uint8Array> | null;
@@ -233,22 +257,10 @@ function followJson(res: Response, follower: Follower): Response {
     endNow(follower);
     return res;
   }
-  const watch = new BodyWatch(follower);
-  watched.set(res, watch);
+  const pass = new JsonPass(res, follower);
+  watched.set(res, pass);
   trackPending(
-    readBounded(body, follower.maxJsonBytes).then((r) => {
-      const attrs: Attributes = {};
-      const declared = Number(res.headers.get("content-length") ?? NaN);
-      const size = r.bytes || r.error !== undefined ? r.size : declared;
-      if (Number.isSafeInteger(size)) attrs[HTTP_RESPONSE_BODY_SIZE] = size;
-      settleAll(
-        watch,
-        r.bytes && parseResponseBody(r.bytes),
-        attrs,
-        undefined,
-        r.error !== undefined ? { kind: "error", error: r.error } : undefined,
-      );
-    }),
+    readBounded(body, follower.maxJsonBytes).then(pass.read.bind(pass)),
   );
   return res;
 }
