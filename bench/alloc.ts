@@ -1,7 +1,9 @@
 // Heap allocations per request, traced against untraced, in-process (no
 // sockets on the request path): a chat-completions handler that reads its
 // JSON body and answers either JSON or a short SSE stream (8 content events,
-// usage, [DONE]), called directly and its body read to the end.
+// usage, [DONE]), called directly and its body read to the end; and a router
+// in front of it (traced: traceHandler + tracedFetch with an in-process
+// `fetch`, so the SERVER and CLIENT spans follow one stream).
 //
 //   deno run -A bench/alloc.ts      bun bench/alloc.ts
 //
@@ -72,7 +74,7 @@ async function parent(): Promise<void> {
         (r.bytes / r.n).toFixed(0)
       } B`;
   for (const what of ["allocated", "retained", "retained-after-end"]) {
-    for (const scenario of ["json", "sse"]) {
+    for (const scenario of SCENARIOS) {
       const u = rows.find((r) =>
         r.config === "untraced" && r.what === what && r.scenario === scenario
       );
@@ -80,7 +82,7 @@ async function parent(): Promise<void> {
         r.config === "traced" && r.what === what && r.scenario === scenario
       );
       if (!u || !t) continue;
-      let line = `${what.padEnd(18)} ${scenario.padEnd(4)} untraced ${
+      let line = `${what.padEnd(18)} ${scenario.padEnd(6)} untraced ${
         unit(u)
       } | traced ${unit(t)} | tracing adds`;
       if (t.objects === undefined || what !== "allocated") {
@@ -220,13 +222,32 @@ async function app(req: Request): Promise<Response> {
 }
 
 type Handler = (req: Request, rest: unknown) => Response | Promise<Response>;
+type Scenario = "json" | "sse" | "router";
+const SCENARIOS: Scenario[] = ["json", "sse", "router"];
+/** The handler each scenario calls: a router forwards to the engine. */
+type Handlers = Record<Scenario, Handler>;
 
-async function once(h: Handler, scenario: "json" | "sse"): Promise<void> {
-  const res = await h(
+/** The engine as an upstream `fetch`, in-process. */
+const engineFetch = (input: string | URL | Request, init?: RequestInit) =>
+  Promise.resolve(app(new Request(input, init)));
+
+/** A router: reads the request, forwards it upstream, hands the stream on. */
+function router(
+  forward: (init: RequestInit, req: Request) => Promise<Response>,
+): Handler {
+  return async (req) =>
+    await forward(
+      { method: "POST", headers: HEADERS, body: await req.text() },
+      req,
+    );
+}
+
+async function once(h: Handlers, scenario: Scenario): Promise<void> {
+  const res = await h[scenario](
     new Request(URL_, {
       method: "POST",
       headers: HEADERS,
-      body: BODIES[scenario],
+      body: BODIES[scenario === "json" ? "json" : "sse"],
     }),
     REST,
   );
@@ -236,7 +257,7 @@ async function once(h: Handler, scenario: "json" | "sse"): Promise<void> {
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
-async function drive(h: Handler, scenario: "json" | "sse", n: number) {
+async function drive(h: Handlers, scenario: Scenario, n: number) {
   for (let i = 0; i < n; i++) {
     await once(h, scenario);
     if ((i & 255) === 255) await tick();
@@ -285,7 +306,11 @@ function delta(
 }
 
 async function runChild(config: string, what: string): Promise<Measured[]> {
-  let h: Handler = app;
+  let h: Handlers = {
+    json: app,
+    sse: app,
+    router: router((init) => engineFetch(URL_, init)),
+  };
   let shutdown = async () => {};
   let flush = async () => {};
   if (config === "traced") {
@@ -322,7 +347,20 @@ async function runChild(config: string, what: string): Promise<Measured[]> {
         flushOnExit: false,
       },
     );
-    h = mod.traceHandler(app);
+    const traced = mod.traceHandler(app);
+    h = {
+      json: traced,
+      sse: traced,
+      router: mod.traceHandler(
+        router((init, req) =>
+          mod.tracedFetch(URL_, init, {
+            request: req,
+            providerName: "vllm",
+            fetch: engineFetch,
+          })
+        ),
+      ),
+    };
     flush = () => mod.forceFlush();
     shutdown = async () => {
       await mod.shutdownTracing();
@@ -330,11 +368,11 @@ async function runChild(config: string, what: string): Promise<Measured[]> {
     };
   }
   const rows: Measured[] = [];
-  for (const scenario of ["json", "sse"] as const) {
+  for (const scenario of SCENARIOS) {
     await drive(h, scenario, WARMUP);
   }
   if (what === "allocated") {
-    for (const scenario of ["json", "sse"] as const) {
+    for (const scenario of SCENARIOS) {
       const n = isDeno ? N : Math.min(N, BUN_NOGC_N);
       if (isDeno) {
         const v8 = await import("node:v8");
@@ -365,7 +403,7 @@ async function runChild(config: string, what: string): Promise<Measured[]> {
     hold = new Promise<void>((r) => (release = r));
     const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
     for (let i = 0; i < K; i++) {
-      const res = await h(
+      const res = await h.sse(
         new Request(URL_, {
           method: "POST",
           headers: HEADERS,
