@@ -100,7 +100,7 @@ export function endSpan(f: Follower, end: HrTime, outcome?: Outcome): void {
 }
 
 /** Ends `f`'s span now, no body followed. */
-export function endNow(f: Follower): void {
+function endNow(f: Follower): void {
   endSpan(f, nowHrTime(), { endedAt: performance.now() });
 }
 

@@ -92,12 +92,12 @@ function flushThroughWaitUntil(
  * `client.address`, `user_agent.original`, `http.response.status_code`,
  * `error.type`) and, for OpenAI-compatible requests, GenAI attributes read
  * from the request body (as the handler reads it, no clone; a body it leaves
- * unread is read after it answers, bounded) and the response (usage, ids, finish reasons; for server-sent
- * events the time to first token and the chunk count). A 5xx status or a
- * thrown error sets ERROR status; the error is re-thrown so the runtime's own
- * error handling runs. A client that disconnects mid-stream ends the span
- * with `error.type = "cancelled"`, and the cancel reaches the handler's stream
- * so generation stops.
+ * unread is read after it answers, bounded) and the response (usage, ids,
+ * finish reasons; for server-sent events the time to first token and the
+ * chunk count). A 5xx status or a thrown error sets ERROR status; the error
+ * is re-thrown so the runtime's own error handling runs. A client that
+ * disconnects mid-stream ends the span with `error.type = "cancelled"`, and
+ * the cancel reaches the handler's stream so generation stops.
  *
  * Where the runtime passes an execution context with `waitUntil` (workerd's
  * `ctx`), the request's spans are exported through it once the span ends, so
