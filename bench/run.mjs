@@ -20,12 +20,17 @@
 // BENCH_CONNECTIONS (32, trivial), BENCH_SSE_CLIENTS (8), BENCH_COLD_REPEATS (7),
 // BENCH_PACED_CLIENTS (64), BENCH_PACE_MS (2), BENCH_PREFILL_MS (10),
 // BENCH_PACED_DURATION (= BENCH_DURATION),
-// BENCH_SECTIONS (comma list of trivial,llm,paced,cold,export,bundle, the
-// default, plus the opt-in unpinned and outage; "all" = every section),
+// BENCH_SECTIONS (comma list of steady,trivial,llm,paced,cold,export,bundle,
+// the default, plus the opt-in unpinned and outage; "all" = every section),
 // BENCH_LOADGEN (wrk | autocannon; default wrk when installed), BENCH_ALT_MOD
 // (see bench/lib/harness.mjs), BENCH_MOD, BENCH_OUT (report path),
 // BENCH_NOTES (a line added to the report's notes), BENCH_PIN (1; 0 = run
 // everything unpinned), BENCH_FILTER (a regex over "runtime config").
+// Section "steady" (the headline; bench/sections/steady.mjs): 32 paced
+// streams in steady state and cold: BENCH_STEADY_CLIENTS (32), BENCH_ROUNDS
+// (2), BENCH_WARMUP_S (5), BENCH_WARMUP_MAX_S (3 × warm-up), BENCH_WINDOW_S
+// (20), BENCH_COLD_S (min(5, warm-up)); pace and prefill as "paced". About
+// 4 × 30 s a round.
 // Section "unpinned": trivial and paced, untraced vs traced, again with no
 // process pinned (BENCH_UNPINNED_REPEATS, default min(BENCH_REPEATS, 2)).
 // Section "outage": the paced LLM server, traced, exporting to a collector
@@ -38,6 +43,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  ALT,
   AUTOCANNON,
   BENCH,
   BUN,
@@ -63,6 +69,7 @@ import {
 } from "./lib/harness.mjs";
 import { report } from "./lib/report.mjs";
 import { f0 } from "./lib/stats.mjs";
+import * as steady from "./sections/steady.mjs";
 import * as trivial from "./sections/trivial.mjs";
 import * as llm from "./sections/llm.mjs";
 import * as paced from "./sections/paced.mjs";
@@ -74,6 +81,7 @@ import * as outage from "./sections/outage.mjs";
 
 // In run and report order.
 const SECTION_LIST = [
+  ["steady", steady],
   ["trivial", trivial],
   ["llm", llm],
   ["paced", paced],
@@ -85,7 +93,7 @@ const SECTION_LIST = [
 ];
 const ALL_SECTIONS = SECTION_LIST.map(([name]) => name);
 const SECTIONS = new Set(
-  (process.env.BENCH_SECTIONS ?? "trivial,llm,paced,cold,export,bundle")
+  (process.env.BENCH_SECTIONS ?? "steady,trivial,llm,paced,cold,export,bundle")
     .split(",").flatMap((
       s,
     ) => (s.trim() === "all" ? ALL_SECTIONS : [s.trim()])),
@@ -115,9 +123,14 @@ log(
   }`,
 );
 let sink;
-// 25 min for the default sections, plus what the opt-in ones take.
+// 25 min for the default sections, plus what the steady one and the opt-in
+// ones take.
 const runtimesN = (DENO ? 1 : 0) + (BUN ? 1 : 0);
 const limitS = 25 * 60 +
+  (SECTIONS.has("steady")
+    ? steady.ROUNDS * runtimesN * (ALT ? 3 : 2) *
+      (steady.WARMUP_MAX_S + steady.WINDOW_S + 30)
+    : 0) +
   (SECTIONS.has("unpinned")
     ? UNPINNED_REPEATS * runtimesN * 2 *
       (WARMUP + DURATION + WARMUP + PACED_DURATION + 10)

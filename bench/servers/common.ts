@@ -11,6 +11,9 @@
 // end. A signal adds nothing to the request path. The timer's own slack is
 // in every number (Deno's 1 ms timers fire about 2.2 ms apart when idle,
 // Bun's about 1.1 ms), the same for untraced and traced servers.
+// GC_MARK=1 also prints `MARK <seq>` to stderr at each SIGUSR2: the steady
+// section marks its windows in Bun's GC log (BUN_JSC_logGC writes to stderr;
+// Deno's --trace-gc goes to stdout, where the LAG line is the mark).
 // deno-lint-ignore-file no-explicit-any
 import { startServer } from "../../tests/support/servers.ts";
 const g = globalThis as any;
@@ -30,6 +33,7 @@ const buckets = new Uint32Array(FINE + COARSE);
 let samples = 0;
 let maxLag = 0;
 let seq = 0;
+const gcMark = env("GC_MARK") === "1";
 
 function bucketOf(lag: number): number {
   if (lag < 20) return Math.floor(lag * 100);
@@ -56,6 +60,7 @@ function report(): void {
     max: samples ? maxLag : null,
   };
   console.log(`LAG ${++seq} ${JSON.stringify(r)}`);
+  if (gcMark) console.error(`MARK ${seq}`);
   buckets.fill(0);
   samples = 0;
   maxLag = 0;
