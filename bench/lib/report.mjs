@@ -94,9 +94,14 @@ export function report(meta, sections) {
       MOD ? `\`${MOD}\` (BENCH_MOD)` : "this tree's mod.ts"
     }${ALT ? `; "[alt]" rows: \`${ALT}\` (BENCH_ALT_MOD)` : ""} |`,
   );
-  L.push(
-    `| Repeats | ${REPEATS} per config, alternating A B C… A B C…; ${WARMUP} s warm-up + ${DURATION} s measured, fresh server process per run |`,
-  );
+  // The steady section says its own method; this row is the others'.
+  if (Object.keys(results).some((k) => k !== "steady")) {
+    L.push(
+      `| Repeats | ${REPEATS} per config, alternating A B C… A B C…; ${WARMUP} s warm-up + ${DURATION} s measured, fresh server process per run${
+        results.steady ? " (the steady section: see there)" : ""
+      } |`,
+    );
+  }
   L.push(
     `| Load average (1 min) during runs | ${
       f2(min(loads.map((l) => l.load1)))
