@@ -280,17 +280,28 @@ export function busyProcesses() {
   }
 }
 
-// BENCH_FILTER=regex keeps only the configs whose "runtime name" matches
-// (baselines are always kept, so ratios stay defined).
-export function filterConfigs(configs) {
+// A section's configurations as run: `only` the ones so named (all without
+// it), then BENCH_FILTER=regex keeps those whose "runtime name" matches
+// (baselines are always kept, so ratios stay defined); each gets its `runs`.
+export function prepareConfigs(configs, only) {
+  if (only) {
+    configs.splice(
+      0,
+      configs.length,
+      ...configs.filter((c) => only.includes(c.name)),
+    );
+  }
   const f = process.env.BENCH_FILTER;
-  if (!f) return;
-  const re = new RegExp(f);
-  const keep = configs.filter((c) =>
-    re.test(`${c.rt} ${c.name}`) ||
-    !c.env.SINK && !c.env.OTEL_DENO && c.env.MODE !== "disabled"
-  );
-  configs.splice(0, configs.length, ...keep);
+  if (f) {
+    const re = new RegExp(f);
+    const keep = configs.filter((c) =>
+      re.test(`${c.rt} ${c.name}`) ||
+      !c.env.SINK && !c.env.OTEL_DENO && c.env.MODE !== "disabled"
+    );
+    configs.splice(0, configs.length, ...keep);
+  }
+  for (const c of configs) c.runs = [];
+  return configs;
 }
 
 // What the sections measured, by section name, for the report.

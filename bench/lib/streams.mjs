@@ -6,10 +6,10 @@ import {
   BUN,
   CLIENT_CORE,
   DENO,
-  filterConfigs,
   kill,
   log,
   noteLoad,
+  prepareConfigs,
   REPEATS,
   startServer,
   WARMUP,
@@ -78,16 +78,7 @@ export function streamConfigs(traces, { metrics = false, only } = {}) {
       });
     }
   }
-  if (only) {
-    configs.splice(
-      0,
-      configs.length,
-      ...configs.filter((c) => only.includes(c.name)),
-    );
-  }
-  filterConfigs(configs);
-  for (const c of configs) c.runs = [];
-  return configs;
+  return prepareConfigs(configs, only);
 }
 
 // Starts the server of a streaming configuration (and, for a router, its

@@ -22,12 +22,12 @@ import {
   CLIENT_CORE,
   DENO,
   envNum,
-  filterConfigs,
   kill,
   lagRead,
   log,
   NODE,
   noteLoad,
+  prepareConfigs,
   results,
   start,
   startServer,
@@ -63,9 +63,7 @@ function steadyConfigs(traces) {
       });
     }
   }
-  filterConfigs(configs);
-  for (const c of configs) c.runs = [];
-  return configs;
+  return prepareConfigs(configs);
 }
 
 // One run: a fresh server and its load, through cold, warm-up and window.

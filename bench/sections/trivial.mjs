@@ -5,12 +5,12 @@ import {
   BUN,
   DENO,
   DURATION,
-  filterConfigs,
   kill,
   lagRead,
   LOADGEN,
   log,
   noteLoad,
+  prepareConfigs,
   REPEATS,
   results,
   startServer,
@@ -89,16 +89,7 @@ export function trivialConfigs(traces, sinkPort, only) {
       });
     }
   }
-  if (only) {
-    configs.splice(
-      0,
-      configs.length,
-      ...configs.filter((c) => only.includes(c.name)),
-    );
-  }
-  filterConfigs(configs);
-  for (const c of configs) c.runs = [];
-  return configs;
+  return prepareConfigs(configs, only);
 }
 
 // Per repeat and config: a fresh server, a warm-up, a lag read (discarded:
