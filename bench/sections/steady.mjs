@@ -79,6 +79,7 @@ async function once(c, sink, label) {
   const t0 = performance.now();
   let srv;
   let load;
+  let guard;
   try {
     srv = await startServer(c.rt, "bench/servers/llm.ts", env, undefined, {
       flags: c.rt === "deno" ? ["--v8-flags=--trace-gc"] : [],
@@ -98,7 +99,7 @@ async function once(c, sink, label) {
       String(PACE_MS),
       String(PREFILL_MS),
     ]);
-    const guard = setTimeout(
+    guard = setTimeout(
       () => kill(load),
       (WARMUP_MAX_S + WINDOW_S + 30) * 1000,
     );
@@ -113,7 +114,6 @@ async function once(c, sink, label) {
     const lag = await lagRead(srv);
     const st = await sinkStats(sink);
     await load.exited;
-    clearTimeout(guard);
     const j = JSON.parse(load.out.trim().split("\n").pop());
     if (gc.segments.length < 4) {
       throw new Error(
@@ -156,6 +156,7 @@ async function once(c, sink, label) {
     );
     return r;
   } finally {
+    clearTimeout(guard);
     await kill(load);
     await kill(srv);
   }
