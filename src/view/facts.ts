@@ -23,6 +23,8 @@ export interface SpanFacts {
   ttftMs?: number;
   /** Which attribute gave {@link ttftMs}. */
   ttftKey?: string;
+  /** vLLM's engine TTFT (`gen_ai.latency.time_to_first_token`), when set. */
+  engineTtftMs?: number;
   queueMs?: number;
   prefillMs?: number;
   decodeMs?: number;
@@ -79,6 +81,7 @@ export function spanFacts(s: ViewSpan): SpanFacts {
       break;
     }
   }
+  f.engineTtftMs = seconds(a[A.GEN_AI_LATENCY_TIME_TO_FIRST_TOKEN]);
   f.queueMs = seconds(a[A.GEN_AI_LATENCY_TIME_IN_QUEUE]);
   f.prefillMs = seconds(a[A.GEN_AI_LATENCY_TIME_IN_MODEL_PREFILL]);
   f.decodeMs = seconds(a[A.GEN_AI_LATENCY_TIME_IN_MODEL_DECODE]);
@@ -161,7 +164,7 @@ export interface TraceRow {
   inTokens?: number;
   outTokens?: number;
   spans: number;
-  /** The root span's outcome: what the caller saw. */
+  /** What the caller saw: the root's and the first server span's outcome. */
   outcome: Outcome;
   /** Spans that failed inside the trace (a retried upstream, say). */
   errorSpans: number;
@@ -200,6 +203,15 @@ export function traceRow(
       tpotMs = decode / (out - 1);
     }
   }
+  // What the caller saw: the root's outcome, and the outcome of the first
+  // server span under it (a client's root span may not record the answer).
+  const entry = first((p) => p.span.kind === 2 ? p : undefined);
+  const seen = [root.facts.outcome, entry?.facts.outcome];
+  const outcome: Outcome = seen.includes("cancel")
+    ? "cancel"
+    : seen.includes("error")
+    ? "error"
+    : "ok";
   let errorSpans = 0;
   let roots = 0;
   for (const p of placed) {
@@ -223,7 +235,7 @@ export function traceRow(
     inTokens: first((p) => p.facts.inTokens),
     outTokens: first((p) => p.facts.outTokens),
     spans: placed.length,
-    outcome: root.facts.outcome,
+    outcome,
     errorSpans,
     partial: roots > 1 || rs.parentSpanId !== undefined,
   };

@@ -191,8 +191,8 @@ function traceJson(
 
 function hostAllowed(req: Request, allowed: readonly string[]): boolean {
   if (allowed.includes("*")) return true;
-  const host = req.headers.get("host");
-  if (host === null) return true;
+  // The Host header as sent; Deno and Bun also build `req.url` from it.
+  const host = req.headers.get("host") ?? new URL(req.url).host;
   const name = host.replace(/:\d+$/, "").toLowerCase();
   return allowed.includes(name);
 }
@@ -257,7 +257,12 @@ export function viewHandler(
       return text(405, `${path} takes GET`, { allow: "GET, HEAD" });
     }
     if (!hostAllowed(req, hosts)) {
-      return text(403, `host "${req.headers.get("host")}" is not allowed`);
+      return text(
+        403,
+        `host "${
+          req.headers.get("host") ?? new URL(req.url).host
+        }" is not allowed (the viewer answers to localhost; bind with --host to widen)`,
+      );
     }
     if (path === "/") {
       return new Response(PAGE_HTML, {

@@ -43,7 +43,7 @@ interface BunLike {
 interface NodeReq extends AsyncIterable<Uint8Array> {
   method?: string;
   url?: string;
-  headers: Record<string, string | string[] | undefined>;
+  rawHeaders: string[];
 }
 interface NodeRes {
   writeHead(status: number, headers: Record<string, string>): void;
@@ -123,20 +123,18 @@ async function serveNode(
   }`;
   const server = http.createServer(async (req, res) => {
     try {
+      // rawHeaders: the pairs as sent, repeated names kept.
       const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (Array.isArray(v)) { for (const x of v) headers.append(k, x); }
-        else if (v !== undefined) headers.set(k, v);
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
       }
       const method = req.method ?? "GET";
-      const body = method === "GET" || method === "HEAD"
-        ? undefined
-        : pulled(req[Symbol.asyncIterator]());
+      const bodyless = method === "GET" || method === "HEAD";
       const response = await handler(
         new Request(new URL(req.url ?? "/", origin), {
           method,
           headers,
-          body,
+          body: bodyless ? undefined : pulled(req[Symbol.asyncIterator]()),
           duplex: "half",
         } as RequestInit),
       );

@@ -272,8 +272,12 @@ export const APP_JS: string = String
     total = total || 1;
     // Router TTFT (the first token as the caller saw it, nearest the root)
     // beside the engine's (vLLM's time_to_first_token, deepest).
-    const engine = [...t.spans].reverse().find((s) => s.ttftKey === "gen_ai.latency.time_to_first_token");
-    const front = t.spans.find((s) => s.ttftMs !== undefined);
+    let engine;
+    let front;
+    for (const s of t.spans) {
+      if (s.engineTtftMs !== undefined && (!engine || s.depth >= engine.depth)) engine = s;
+      if (s.ttftMs !== undefined && (!front || s.depth < front.depth)) front = s;
+    }
     const meta = [
       ["trace", r.traceId],
       ["service", r.service ?? "–"],
@@ -285,8 +289,8 @@ export const APP_JS: string = String
     ];
     if (front && engine && front !== engine) {
       meta.push(["router TTFT", fmtMs(front.ttftMs)]);
-      meta.push(["engine TTFT", fmtMs(engine.ttftMs)]);
-      meta.push(["before the engine", fmtMs(front.ttftMs - engine.ttftMs)]);
+      meta.push(["engine TTFT", fmtMs(engine.engineTtftMs)]);
+      meta.push(["before the engine", fmtMs(front.ttftMs - engine.engineTtftMs)]);
     } else if (front) meta.push(["TTFT", fmtMs(front.ttftMs)]);
     if (r.tpotMs !== undefined) meta.push(["TPOT", fmtMs(r.tpotMs)]);
     $("trace-meta").replaceChildren(

@@ -52,7 +52,7 @@ td.route, td.time { white-space: nowrap; }
 .wf-label { padding: .25em .4em; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; display: flex; gap: .45em; align-items: baseline; }
 .span-name { overflow: hidden; text-overflow: ellipsis; }
 .kind { font-size: .75em; color: var(--dim); border: 1px solid var(--line); border-radius: 3px; padding: 0 .3em; }
-.wf-track { position: relative; margin-right: 9em; }
+.wf-track { position: relative; margin-right: 12em; }
 .tick-label { position: absolute; top: .2em; transform: translateX(-50%); white-space: nowrap; }
 .tick-label:first-child { transform: none; }
 .bar { position: absolute; top: .45em; height: 1em; border-radius: 2px; background: var(--other); opacity: .85; }
