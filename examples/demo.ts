@@ -5,7 +5,10 @@
  * trace is printed as a waterfall. Everything started is stopped; exit 0.
  *
  * `npm run demo` (Deno) or `bun examples/demo.ts`. With
- * `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans also go to that collector.
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans also go to that collector. With
+ * `--view` (`npm run demo -- --view`), they also go to `llmtrace view`,
+ * started in this process on port 4318 (or a free one), and the demo stays
+ * up with the page open until Ctrl-C.
  *
  * @module
  */
@@ -36,12 +39,20 @@ const isTty = g.Deno
   : Boolean(g.process?.stdout?.isTTY);
 const p = palette(isTty && !env.NO_COLOR);
 const log = (s: string) => console.log(s);
+const args: string[] = g.Deno?.args ?? g.process?.argv.slice(2) ?? [];
+const withView = args.includes("--view");
 
 const receiver = await startOtlpReceiver();
 const extra = env.OTEL_EXPORTER_OTLP_ENDPOINT ||
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
   ? [new BatchSpanProcessor(await getSpanExporter())]
   : [];
+const viewer = withView ? await startDemoViewer() : undefined;
+if (viewer) {
+  extra.push(
+    new BatchSpanProcessor(await getSpanExporter(viewer.tracesUrl)),
+  );
+}
 // Metrics: pushed over OTLP to the demo's metrics receiver (or to your
 // collector), and scraped once at the end for the TTFT / TPOT summary.
 // Started before initTracer, which would otherwise start them itself,
@@ -76,7 +87,9 @@ log(p.bold("llmtrace demo"));
 // Every line fits 100 columns.
 log(p.dim(`receiver ${receiver.url}`));
 log(p.dim(`inference server ${engine.origin} · router ${router.origin}`));
-if (extra.length) log(p.dim("also exporting to your collector"));
+if (extra.length > (viewer ? 1 : 0)) {
+  log(p.dim("also exporting to your collector"));
+}
 
 const baseURL = `${router.origin}/v1`;
 const runs = [
@@ -150,4 +163,20 @@ await shutdownTracing();
 await shutdownMetrics();
 await receiver.close();
 await metricsReceiver.close();
-if (!ok) g.process?.exit?.(1);
+if (viewer) {
+  log("");
+  log(
+    p.bold(`llmtrace view: open ${viewer.url}`) + p.dim("  (Ctrl-C to stop)"),
+  );
+} else if (!ok) g.process?.exit?.(1);
+
+// The viewer on OTLP's port when it is free (other programs' traces then
+// show up too), else on any free port.
+async function startDemoViewer() {
+  const { startViewer } = await import("../view.ts");
+  try {
+    return await startViewer({ port: 4318 });
+  } catch {
+    return await startViewer({ port: 0 });
+  }
+}
