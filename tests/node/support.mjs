@@ -18,17 +18,15 @@ export function requireBuild() {
 }
 
 /**
- * Bundles tests/support/{otlp_receiver,fake_llm,local_registry}.ts for Node and imports
- * them. Returns the modules and a cleanup function.
+ * Bundles TypeScript modules (`{ name: path from the root }`) for Node into a
+ * temp dir and imports them. Returns the modules by name and a cleanup.
  */
-export async function loadSupport() {
-  const dir = mkdtempSync(join(tmpdir(), "llmtrace-node-support-"));
+export async function bundleTs(entries) {
+  const dir = mkdtempSync(join(tmpdir(), "llmtrace-node-bundle-"));
   await build({
-    entryPoints: {
-      otlp_receiver: join(root, "tests/support/otlp_receiver.ts"),
-      fake_llm: join(root, "tests/support/fake_llm.ts"),
-      local_registry: join(root, "tests/support/local_registry.ts"),
-    },
+    entryPoints: Object.fromEntries(
+      Object.entries(entries).map(([name, path]) => [name, join(root, path)]),
+    ),
     outdir: dir,
     outExtension: { ".js": ".mjs" },
     bundle: true,
@@ -36,15 +34,37 @@ export async function loadSupport() {
     platform: "node",
     target: "node20",
     logLevel: "warning",
+    // The SDK's CommonJS parts require Node built-ins.
+    banner: {
+      js: "import { createRequire } from 'node:module'; " +
+        "const require = createRequire(import.meta.url);",
+    },
   });
-  const receiver = await import(join(dir, "otlp_receiver.mjs"));
-  const fakeLlm = await import(join(dir, "fake_llm.mjs"));
-  const registry = await import(join(dir, "local_registry.mjs"));
+  const modules = {};
+  for (const name of Object.keys(entries)) {
+    modules[name] = await import(join(dir, `${name}.mjs`));
+  }
   return {
-    ...receiver,
-    ...fakeLlm,
-    ...registry,
+    modules,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Bundles tests/support/{otlp_receiver,fake_llm,local_registry}.ts for Node and imports
+ * them. Returns the modules and a cleanup function.
+ */
+export async function loadSupport() {
+  const { modules, cleanup } = await bundleTs({
+    otlp_receiver: "tests/support/otlp_receiver.ts",
+    fake_llm: "tests/support/fake_llm.ts",
+    local_registry: "tests/support/local_registry.ts",
+  });
+  return {
+    ...modules.otlp_receiver,
+    ...modules.fake_llm,
+    ...modules.local_registry,
+    cleanup,
   };
 }
 

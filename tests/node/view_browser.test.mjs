@@ -9,11 +9,9 @@
 // unless CI is set: then they fail, so CI always runs them.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
-import { requireBuild, root } from "./support.mjs";
+import { bundleTs, requireBuild, root } from "./support.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
@@ -32,27 +30,12 @@ requireBuild();
 let browser;
 let traces;
 let view;
-let dir;
+let bundle;
 
 before(async () => {
   if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), "llmtrace-view-browser-"));
-  await build({
-    entryPoints: { traces: join(root, "tests/view/traces.ts") },
-    outdir: dir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "warning",
-    // The SDK's CommonJS parts require Node built-ins.
-    banner: {
-      js: "import { createRequire } from 'node:module'; " +
-        "const require = createRequire(import.meta.url);",
-    },
-  });
-  traces = await import(join(dir, "traces.mjs"));
+  bundle = await bundleTs({ traces: "tests/view/traces.ts" });
+  traces = bundle.modules.traces;
   view = await import(join(root, "dist", "view.js"));
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({
@@ -73,7 +56,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  bundle?.cleanup();
 });
 
 /** A fresh viewer and page; both closed when `fn` ends. */

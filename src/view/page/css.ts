@@ -76,10 +76,10 @@ table.attrs th { width: 18em; font-weight: normal; color: var(--dim); overflow-w
 table.attrs td { white-space: pre-wrap; overflow-wrap: anywhere; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .92em; }
 .event, .link { margin-left: 1em; }
 table.summary td, table.summary th { white-space: nowrap; }
-.hist { display: inline-block; margin: .5em 2em 1em 0; vertical-align: top; }
+.hist { display: inline-block; margin: .5em 1.5em 2.5em 0; vertical-align: top; }
 .hist figcaption { margin-bottom: .3em; }
 .hist-bars { display: flex; align-items: flex-end; gap: 3px; height: 140px; }
-.hist-col { display: flex; flex-direction: column; justify-content: flex-end; align-items: center; width: 2.6em; height: 100%; }
+.hist-col { display: flex; flex-direction: column; justify-content: flex-end; align-items: center; width: 2.2em; height: 100%; }
 .hist-bar { width: 100%; background: var(--ttft); min-height: 1px; border-radius: 2px 2px 0 0; }
 .hist-n { font-size: .8em; color: var(--dim); }
 .hist-label { font-size: .7em; color: var(--dim); white-space: nowrap; transform: rotate(-35deg); transform-origin: top right; margin-top: .2em; height: 2.4em; }
