@@ -21,7 +21,7 @@ export const APP_JS: string = String
     renderQueued: false,
     summaryVersion: -1,
   };
-  const LIST_LIMIT = 500;
+  const LIST_LIMIT = 200;
   const KIND = ["unspecified", "internal", "server", "client", "producer", "consumer"];
   const $ = (id) => document.getElementById(id);
 
@@ -54,10 +54,13 @@ export const APP_JS: string = String
     if (r.inTokens === undefined && r.outTokens === undefined) return "–";
     return (r.inTokens ?? "?") + " → " + (r.outTokens ?? "?");
   }
+  // By hand: toLocaleTimeString builds a formatter per call, too slow for
+  // a list of hundreds of rows redrawn live.
   function fmtTime(unixMs) {
     const d = new Date(unixMs);
-    return d.toLocaleTimeString([], { hour12: false }) + "." +
-      String(d.getMilliseconds()).padStart(3, "0");
+    const two = (n) => String(n).padStart(2, "0");
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" +
+      two(d.getSeconds()) + "." + String(d.getMilliseconds()).padStart(3, "0");
   }
   function fmtPct(x) {
     return (x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0) + "%";
@@ -188,6 +191,50 @@ export const APP_JS: string = String
     return true;
   }
 
+  // A row's element is built once per version of its row: a live list
+  // redraws only what changed.
+  const rowCache = new Map();
+  function rowElement(r) {
+    const hit = rowCache.get(r.traceId);
+    if (hit && hit.updated === r.updated) return hit.el;
+    const tr = el(
+      "tr",
+      {
+        "data-testid": "trace-row",
+        "data-trace-id": r.traceId,
+        tabindex: 0,
+        onclick: () => (location.hash = "#/trace/" + r.traceId),
+        onkeydown: (e) => {
+          if (e.key === "Enter") location.hash = "#/trace/" + r.traceId;
+        },
+      },
+      el("td", { class: "time", text: fmtTime(r.start) }),
+      el(
+        "td",
+        { class: "name" },
+        el("span", { "data-k": "name", text: r.name }),
+        r.service ? el("span", { class: "dim", text: " " + r.service }) : null,
+        r.partial ? el("span", { class: "dim", title: "some spans have not arrived", text: " (partial)" }) : null,
+      ),
+      el("td", { "data-k": "model", text: r.model ?? "–" }),
+      el("td", { class: "route", text: r.route ?? "–" }),
+      el(
+        "td",
+        null,
+        outcomeBadge(r.outcome),
+        r.errorSpans > 0 && r.outcome === "ok"
+          ? el("span", { class: "dim", text: " " + r.errorSpans + " failed inside" })
+          : null,
+      ),
+      el("td", { class: "num", "data-k": "duration", text: fmtMs(r.durationMs) }),
+      el("td", { class: "num", "data-k": "ttft", text: fmtMs(r.ttftMs) }),
+      el("td", { class: "num", text: fmtTokens(r) }),
+      el("td", { class: "num", "data-k": "spans", text: r.spans }),
+    );
+    rowCache.set(r.traceId, { updated: r.updated, el: tr });
+    return tr;
+  }
+
   function renderList() {
     const all = [...S.rows.values()];
     const models = new Set();
@@ -201,42 +248,8 @@ export const APP_JS: string = String
     const f = filters();
     const shown = all.filter((r) => matches(r, f))
       .sort((a, b) => b.start - a.start || b.seq - a.seq);
-    const rows = shown.slice(0, LIST_LIMIT).map((r) =>
-      el(
-        "tr",
-        {
-          "data-testid": "trace-row",
-          "data-trace-id": r.traceId,
-          tabindex: 0,
-          onclick: () => (location.hash = "#/trace/" + r.traceId),
-          onkeydown: (e) => {
-            if (e.key === "Enter") location.hash = "#/trace/" + r.traceId;
-          },
-        },
-        el("td", { class: "time", text: fmtTime(r.start) }),
-        el(
-          "td",
-          { class: "name" },
-          el("span", { "data-k": "name", text: r.name }),
-          r.service ? el("span", { class: "dim", text: " " + r.service }) : null,
-          r.partial ? el("span", { class: "dim", title: "some spans have not arrived", text: " (partial)" }) : null,
-        ),
-        el("td", { "data-k": "model", text: r.model ?? "–" }),
-        el("td", { class: "route", text: r.route ?? "–" }),
-        el(
-          "td",
-          null,
-          outcomeBadge(r.outcome),
-          r.errorSpans > 0 && r.outcome === "ok"
-            ? el("span", { class: "dim", text: " " + r.errorSpans + " failed inside" })
-            : null,
-        ),
-        el("td", { class: "num", "data-k": "duration", text: fmtMs(r.durationMs) }),
-        el("td", { class: "num", "data-k": "ttft", text: fmtMs(r.ttftMs) }),
-        el("td", { class: "num", text: fmtTokens(r) }),
-        el("td", { class: "num", "data-k": "spans", text: r.spans }),
-      )
-    );
+    const rows = shown.slice(0, LIST_LIMIT).map(rowElement);
+    for (const id of rowCache.keys()) if (!S.rows.has(id)) rowCache.delete(id);
     $("trace-rows").replaceChildren(...rows);
     $("list-note").textContent = S.rows.size === 0
       ? "No traces yet. Point an OTLP/HTTP exporter at " + location.origin +

@@ -35,9 +35,19 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .3em .6em; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--dim); white-space: nowrap; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+/* Fixed layout: the widths come from the header, so a live list of hundreds
+   of rows is laid out without measuring every cell. */
+table.traces { table-layout: fixed; }
+table.traces td { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+table.traces th:nth-child(1) { width: 7.5em; }
+table.traces th:nth-child(3), table.traces th:nth-child(4) { width: 15%; }
+table.traces th:nth-child(5) { width: 11em; }
+table.traces th:nth-child(6), table.traces th:nth-child(7) { width: 6.5em; }
+table.traces th:nth-child(8) { width: 9em; }
+table.traces th:nth-child(9) { width: 4em; }
 table.traces tbody tr { cursor: pointer; }
 table.traces tbody tr:hover, table.traces tbody tr:focus { background: var(--hover); outline: none; }
-td.name { max-width: 28em; overflow-wrap: anywhere; }
+
 td.route, td.time { white-space: nowrap; }
 .badge { display: inline-block; padding: 0 .45em; border-radius: 3px; font-size: .85em; color: #fff; background: var(--ok); }
 .badge.error { background: var(--error); }
