@@ -9,6 +9,7 @@
 // tests never rebuild dist/ under a concurrently running test file.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   mkdirSync,
@@ -77,6 +78,8 @@ test("npm pack --dry-run lists dist, README, LICENSE and package.json only", asy
       "dist/mod.d.ts",
       "dist/src/sdk/bundle.js",
       "dist/src/runtime/web.js",
+      "dist/view.js",
+      "dist/bin/llmtrace.js",
       "README.md",
       "LICENSE",
       "package.json",
@@ -209,3 +212,67 @@ for (const runtime of ["node", "bun"]) {
     assert.equal(span.scope.name, "llmtrace");
   });
 }
+
+test("`npx llmtrace view` from the installed package receives OTLP/JSON and serves the page", async (t) => {
+  if (!project) return t.skip("the install test failed");
+  const child = spawn(
+    join(project, "node_modules", ".bin", "llmtrace"),
+    ["view", "--port", "0"],
+    { cwd: project, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  try {
+    const origin = await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no URL after 20 s: ${out}`)),
+        20_000,
+      );
+      const look = (d) => {
+        out += d;
+        const m = /llmtrace view on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      };
+      child.stdout.on("data", look);
+      child.stderr.on("data", (d) => (out += d));
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited ${code}: ${out}`));
+      });
+    });
+    const r = await fetch(`${origin}/v1/traces`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        resourceSpans: [{
+          scopeSpans: [{
+            spans: [{
+              traceId: "5b8efff798038103d269b633813fc60c",
+              spanId: "eee19b7ec3c1b174",
+              name: "llm_request",
+              kind: 2,
+              startTimeUnixNano: "1700000000000000000",
+              endTimeUnixNano: "1700000000120000000",
+              attributes: [{
+                key: "gen_ai.request.model",
+                value: { stringValue: "packed" },
+              }],
+            }],
+          }],
+        }],
+      }),
+    });
+    assert.equal(r.status, 200, await r.text());
+    const list = await (await fetch(`${origin}/api/traces`)).json();
+    assert.deepEqual(
+      list.rows.map((x) => [x.name, x.model, x.durationMs]),
+      [["llm_request", "packed", 120]],
+    );
+    const page = await fetch(`${origin}/`);
+    assert.match(await page.text(), /<title>llmtrace view<\/title>/);
+  } finally {
+    child.kill("SIGTERM");
+  }
+});
