@@ -32,6 +32,16 @@ export interface ViewerOptions {
   maxBodyBytes?: number;
 }
 
+/** Counts of what a viewer holds (its memory is bounded by `maxTraces`). */
+export interface ViewerStore {
+  /** Traces kept. */
+  readonly size: number;
+  /** Spans kept, over all traces. */
+  readonly spanCount: number;
+  /** Traces dropped, oldest first, to stay within the limits. */
+  readonly droppedTraces: number;
+}
+
 /** A running viewer. */
 export interface Viewer {
   /** The page, e.g. `http://127.0.0.1:4318/`. */
@@ -40,8 +50,8 @@ export interface Viewer {
   tracesUrl: string;
   /** The bound port. */
   port: number;
-  /** The traces kept. */
-  store: TraceStore;
+  /** What the viewer holds now. */
+  store: ViewerStore;
   /** Stops the server. Idempotent. */
   close(): Promise<void>;
 }
