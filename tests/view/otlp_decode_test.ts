@@ -1,5 +1,5 @@
 // The viewer's OTLP decoders against the official encoders: arbitrary batches
-// of real SDK spans (fast-check, tests/sdk/span_batches.ts) serialized by
+// of real SDK spans (fast-check, tests/otlp/span_batches.ts) serialized by
 // ProtobufTraceSerializer decode to exactly what the independent protobufjs
 // decoder of tests/support reads; the same batches as OTLP/JSON
 // (JsonTraceSerializer) decode to the same spans; and malformed bodies give
@@ -15,7 +15,7 @@ import { decodeTraceProto } from "../../src/view/otlp_proto.ts";
 import { decodeTraceJson } from "../../src/view/otlp_json.ts";
 import { OtlpDecodeError, type ViewSpan } from "../../src/view/model.ts";
 import { decodeExportTraceRequest } from "../support/otlp_receiver.ts";
-import { batchPlan, buildBatch } from "../sdk/span_batches.ts";
+import { batchPlan, buildBatch } from "../otlp/span_batches.ts";
 import { routedRequest } from "./traces.ts";
 
 const RUNS = 120;
