@@ -39,12 +39,12 @@ th { font-weight: 600; color: var(--dim); white-space: nowrap; }
    of rows is laid out without measuring every cell. */
 table.traces { table-layout: fixed; }
 table.traces td { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-table.traces th:nth-child(1) { width: 7.5em; }
+table.traces th:nth-child(1) { width: 9em; }
 table.traces th:nth-child(3), table.traces th:nth-child(4) { width: 15%; }
-table.traces th:nth-child(5) { width: 11em; }
+table.traces th:nth-child(5) { width: 10.5em; }
 table.traces th:nth-child(6), table.traces th:nth-child(7) { width: 6.5em; }
-table.traces th:nth-child(8) { width: 9em; }
-table.traces th:nth-child(9) { width: 4em; }
+table.traces th:nth-child(8) { width: 10em; }
+table.traces th:nth-child(9) { width: 4.5em; }
 table.traces tbody tr { cursor: pointer; }
 table.traces tbody tr:hover, table.traces tbody tr:focus { background: var(--hover); outline: none; }
 
