@@ -4,12 +4,15 @@
 //    the real SDK, encoded by the official protobuf serializer), (a) decoded
 //    and stored in process through the handler, as one body per trace and as
 //    bodies of 512 spans (the BatchSpanProcessor's batch size); (b) POSTed
-//    over loopback HTTP to the viewer on Node's node:http adapter.
+//    over loopback HTTP to the viewer in this process (Node's node:http
+//    adapter); (c) to the viewer in its own process under Deno, Bun and Node
+//    (`llmtrace view --port 0`), as a real exporter would send.
 // 2. The page with the store full (1,000 traces), in headless Chromium:
 //    first list render, a filter change, an idle poll, opening a trace, the
 //    summary, and long tasks while 100 traces/s keep arriving for 3 s.
 // Every server and browser started here is closed here. Prints a Markdown
 // table. Env: VIEW_BENCH_REPEATS (5), CHROMIUM_PATH (/usr/bin/chromium).
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -78,6 +81,62 @@ async function ingestInProcess(bodies) {
   return ms;
 }
 
+async function post(origin, bodies, concurrency) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const r = await t.post(origin, bodies[next++]);
+        if (r.status !== 200) throw new Error(`status ${r.status}`);
+        await r.arrayBuffer();
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
+const COMMANDS = {
+  deno: [join(root, "node_modules/.bin/deno"), ["run", "-A", "view.ts"]],
+  bun: [join(root, "node_modules/.bin/bun"), ["view.ts"]],
+  node: [process.execPath, ["dist/bin/llmtrace.js", "view"]],
+};
+
+/** Ingest into `llmtrace view` running in its own process; killed by pid. */
+async function ingestProcess(runtime, bodies, concurrency) {
+  const [cmd, args] = COMMANDS[runtime];
+  const child = spawn(cmd, [...args, "--port", "0"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    const origin = await new Promise((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(
+        () => reject(new Error(`${runtime}: ${out}`)),
+        20_000,
+      );
+      child.stdout.on("data", (d) => {
+        out += d;
+        const m = /on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.stderr.on("data", (d) => (out += d));
+    });
+    const ms = await post(origin, bodies, concurrency);
+    const list = await (await fetch(`${origin}/api/traces`)).json();
+    if (list.traces !== TRACES) {
+      throw new Error(`${runtime}: ${list.traces} traces`);
+    }
+    return ms;
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
 async function ingestHttp(bodies, concurrency) {
   const viewer = await view.startViewer({ port: 0 });
   try {
@@ -111,6 +170,14 @@ try {
     runs.httpOne.push(await ingestHttp(perTrace, 8));
     runs.httpBatch.push(await ingestHttp(batched, 1));
   }
+  const procs = {};
+  for (const rt of Object.keys(COMMANDS)) {
+    procs[rt] = { one: [], batch: [] };
+    for (let i = 0; i < REPEATS; i++) {
+      procs[rt].one.push(await ingestProcess(rt, perTrace, 8));
+      procs[rt].batch.push(await ingestProcess(rt, batched, 1));
+    }
+  }
   const kb = (bytes / 1024).toFixed(0);
   row(
     "ingest in process, 1,000 bodies of 1 trace",
@@ -124,6 +191,14 @@ try {
     "Node, node:http adapter",
   );
   row("ingest over HTTP, 12 POSTs of ≤512 spans", median(runs.httpBatch), "");
+  for (const [rt, r] of Object.entries(procs)) {
+    row(
+      `viewer process (${rt}): 1,000 POSTs, 8 at a time`,
+      median(r.one),
+      "client: this Node process",
+    );
+    row(`viewer process (${rt}): 12 POSTs of ≤512 spans`, median(r.batch), "");
+  }
 
   if (!existsSync(CHROMIUM)) {
     console.log(`(no Chromium at ${CHROMIUM}: page measurements skipped)`);
