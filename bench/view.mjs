@@ -140,19 +140,11 @@ async function ingestProcess(runtime, bodies, concurrency) {
 async function ingestHttp(bodies, concurrency) {
   const viewer = await view.startViewer({ port: 0 });
   try {
-    const origin = `http://127.0.0.1:${viewer.port}`;
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < bodies.length) {
-          const r = await t.post(origin, bodies[next++]);
-          if (r.status !== 200) throw new Error(`status ${r.status}`);
-          await r.arrayBuffer();
-        }
-      }),
+    const ms = await post(
+      `http://127.0.0.1:${viewer.port}`,
+      bodies,
+      concurrency,
     );
-    const ms = performance.now() - t0;
     if (viewer.store.spanCount !== TRACES * 6) {
       throw new Error(`${viewer.store.spanCount} spans`);
     }
