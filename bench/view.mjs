@@ -180,7 +180,7 @@ try {
   row(
     "ingest over HTTP, 1,000 POSTs, 8 at a time",
     median(runs.httpOne),
-    "Node, node:http adapter",
+    "viewer in the client's process (node:http)",
   );
   row("ingest over HTTP, 12 POSTs of ≤512 spans", median(runs.httpBatch), "");
   for (const [rt, r] of Object.entries(procs)) {
