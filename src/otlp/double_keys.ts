@@ -8,7 +8,9 @@
 /**
  * GenAI attribute keys typed `double`: those the OpenTelemetry GenAI
  * semantic-convention registry (`model/gen-ai/registry.yaml`, now in
- * `open-telemetry/semantic-conventions-genai`) declares `type: double`, and
+ * `open-telemetry/semantic-conventions-genai`) declares `type: double`
+ * (`gen_ai.request.top_k` is an int since semantic-conventions-genai #217,
+ * in every mode: a type change has no legacy name to keep), and
  * vLLM's `gen_ai.latency.*` durations in seconds (vLLM's own keys, not in the
  * registry). The default `doubleKeys` of `createOtlpSpanWriter`.
  */
@@ -16,7 +18,6 @@ export const DOUBLE_ATTRIBUTE_KEYS: ReadonlySet<string> = new Set([
   // semantic conventions registry, type: double
   "gen_ai.request.temperature",
   "gen_ai.request.top_p",
-  "gen_ai.request.top_k",
   "gen_ai.request.frequency_penalty",
   "gen_ai.request.presence_penalty",
   "gen_ai.response.time_to_first_chunk",

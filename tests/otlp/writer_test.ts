@@ -129,12 +129,11 @@ test("doubleKeys: whole numbers under those keys go out as equal doubles, nothin
   assert.ok(converted > 0, "no int was ever converted: the test is vacuous");
 });
 
-test("DOUBLE_ATTRIBUTE_KEYS is the default and covers the GenAI double keys", () => {
+test("DOUBLE_ATTRIBUTE_KEYS is the default and covers the GenAI double keys (not top_k, an int)", () => {
   for (
     const k of [
       SpanAttributes.GEN_AI_REQUEST_TEMPERATURE,
       SpanAttributes.GEN_AI_REQUEST_TOP_P,
-      SpanAttributes.GEN_AI_REQUEST_TOP_K,
       SpanAttributes.GEN_AI_REQUEST_FREQUENCY_PENALTY,
       SpanAttributes.GEN_AI_REQUEST_PRESENCE_PENALTY,
       SpanAttributes.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
@@ -143,10 +142,14 @@ test("DOUBLE_ATTRIBUTE_KEYS is the default and covers the GenAI double keys", ()
       ),
     ]
   ) assert.ok(DOUBLE_ATTRIBUTE_KEYS.has(k), k);
-  assert.equal(
-    DOUBLE_ATTRIBUTE_KEYS.has(SpanAttributes.GEN_AI_REQUEST_MAX_TOKENS),
-    false,
-  );
+  // Ints, whole numbers under them stay ints: top_k since
+  // semantic-conventions-genai #217, in every mode.
+  for (
+    const k of [
+      SpanAttributes.GEN_AI_REQUEST_MAX_TOKENS,
+      SpanAttributes.GEN_AI_REQUEST_TOP_K,
+    ]
+  ) assert.equal(DOUBLE_ATTRIBUTE_KEYS.has(k), false, k);
   const spans = bigBatch(3, {
     "gen_ai.request.temperature": 1,
     "gen_ai.request.max_tokens": 1,
