@@ -39,6 +39,20 @@ export const USER_AGENT_ORIGINAL = "user_agent.original";
 /** `error.type`. */
 export const ERROR_TYPE = "error.type";
 
+/** `gen_ai.usage.cache_creation.input_tokens`: cache writes, the name until the rename (`"dual"` mode only). */
+export const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS =
+  "gen_ai.usage.cache_creation.input_tokens";
+/** `gen_ai.usage.cache_write.input_tokens`: input tokens written to a provider-managed cache. */
+export const GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS =
+  "gen_ai.usage.cache_write.input_tokens";
+/** `gen_ai.usage.reasoning.output_tokens`: output tokens spent on reasoning (included in the output tokens). */
+export const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS =
+  "gen_ai.usage.reasoning.output_tokens";
+/** `gen_ai.system_instructions`: instructions given apart from the chat history (content capture only). */
+export const GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions";
+/** `gen_ai.output.type`: the output type the request asks for (`text`, `json`). */
+export const GEN_AI_OUTPUT_TYPE = "gen_ai.output.type";
+
 /** `llmtrace.response.chunks`: data events seen in a streamed answer. */
 export const LLMTRACE_RESPONSE_CHUNKS = "llmtrace.response.chunks";
 

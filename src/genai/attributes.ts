@@ -12,6 +12,13 @@ import {
   boundAttributes,
   truncate,
 } from "../core/limits.ts";
+import {
+  GEN_AI_OUTPUT_TYPE,
+  GEN_AI_SYSTEM_INSTRUCTIONS,
+  GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+} from "../core/keys.ts";
 import type { GenAIRequestInfo } from "./openai_request.ts";
 import type { GenAIResponseInfo } from "./openai_response.ts";
 
@@ -48,14 +55,27 @@ export function requestAttributes(
   if (info.presencePenalty !== undefined) {
     out[A.GEN_AI_REQUEST_PRESENCE_PENALTY] = info.presencePenalty;
   }
+  if (info.outputType !== undefined) out[GEN_AI_OUTPUT_TYPE] = info.outputType;
   if (captureContent) {
-    const messages = info.messages ?? info.prompt;
-    if (messages !== undefined) {
-      try {
-        out[A.GEN_AI_INPUT_MESSAGES] = content(JSON.stringify(messages));
-      } catch {
-        // content that cannot be serialised is not recorded
+    try {
+      if (info.content) {
+        // The Responses, Messages and Gemini readers: the parts schema,
+        // system instructions apart.
+        const { input, system } = info.content();
+        if (input) {
+          out[A.GEN_AI_INPUT_MESSAGES] = content(JSON.stringify(input));
+        }
+        if (system?.length) {
+          out[GEN_AI_SYSTEM_INSTRUCTIONS] = content(JSON.stringify(system));
+        }
+      } else {
+        const messages = info.messages ?? info.prompt;
+        if (messages !== undefined) {
+          out[A.GEN_AI_INPUT_MESSAGES] = content(JSON.stringify(messages));
+        }
       }
+    } catch {
+      // content that cannot be serialised is not recorded
     }
   }
   return boundAttributes(out);
@@ -77,7 +97,15 @@ export function responseAttributes(
   if (mode === "dual" && info.choiceCount !== undefined) {
     out[A.GEN_AI_USAGE_NUM_SEQUENCES] = info.choiceCount;
   }
-  if (captureContent && info.outputText !== undefined) {
+  if (captureContent && info.outputMessages !== undefined) {
+    try {
+      out[A.GEN_AI_OUTPUT_MESSAGES] = content(
+        JSON.stringify(info.outputMessages),
+      );
+    } catch {
+      // content that cannot be serialised is not recorded
+    }
+  } else if (captureContent && info.outputText !== undefined) {
     out[A.GEN_AI_OUTPUT_MESSAGES] = content(JSON.stringify([{
       role: "assistant",
       parts: [{ type: "text", content: info.outputText }],
@@ -95,7 +123,8 @@ export function ttftAttributes(seconds: number, mode: SemconvMode): Attributes {
 
 /**
  * Writes token counts into `out`: the current `gen_ai.usage.*` names, and in
- * `"dual"` mode vLLM's `prompt_tokens`/`completion_tokens` too.
+ * `"dual"` mode vLLM's `prompt_tokens`/`completion_tokens` and the cache
+ * writes' name before the rename (`cache_creation`) too.
  */
 export function setUsage(
   out: Attributes,
@@ -103,6 +132,8 @@ export function setUsage(
     inputTokens?: number;
     outputTokens?: number;
     cachedInputTokens?: number;
+    cacheWriteInputTokens?: number;
+    reasoningOutputTokens?: number;
   },
   mode: SemconvMode,
 ): void {
@@ -117,6 +148,16 @@ export function setUsage(
   }
   if (usage.cachedInputTokens !== undefined) {
     out[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedInputTokens;
+  }
+  if (usage.cacheWriteInputTokens !== undefined) {
+    out[GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = usage.cacheWriteInputTokens;
+    if (dual) {
+      out[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] =
+        usage.cacheWriteInputTokens;
+    }
+  }
+  if (usage.reasoningOutputTokens !== undefined) {
+    out[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningOutputTokens;
   }
 }
 

@@ -43,13 +43,21 @@ const decoder = new TextDecoder();
 export function parseJsonObject(
   bytes: Uint8Array | string,
 ): JsonObject | undefined {
+  const value = parseJson(bytes);
+  return isObject(value) ? value : undefined;
+}
+
+/**
+ * Decodes (UTF-8, invalid bytes replaced) and parses a body: any JSON value,
+ * `undefined` when it is not JSON.
+ */
+export function parseJson(bytes: Uint8Array | string): unknown {
   let text: string;
   if (typeof bytes === "string") text = bytes;
   else if (bytes instanceof Uint8Array) text = decoder.decode(bytes);
   else return undefined;
   try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

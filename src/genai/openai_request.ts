@@ -26,7 +26,11 @@ import { finiteNumber, integer, isObject, parseJsonObject } from "./json.ts";
  * const operation: GenAIOperation = "chat";
  * ```
  */
-export type GenAIOperation = "chat" | "text_completion" | "embeddings";
+export type GenAIOperation =
+  | "chat"
+  | "text_completion"
+  | "embeddings"
+  | "generate_content";
 
 const CHAT_SUFFIX = "/chat/completions";
 const COMPLETIONS_SUFFIX = "/completions";
@@ -52,6 +56,20 @@ const EMBEDDINGS_SUFFIX = "/embeddings";
  * ```
  */
 export function operationForPath(path: string): GenAIOperation | undefined {
+  const p = barePath(path);
+  if (p === undefined) return undefined;
+  if (p.endsWith(COMPLETIONS_SUFFIX)) {
+    return p.endsWith(CHAT_SUFFIX) ? "chat" : "text_completion";
+  }
+  if (p.endsWith(EMBEDDINGS_SUFFIX)) return "embeddings";
+  return undefined;
+}
+
+/**
+ * A request path without its query, fragment and trailing slashes, with a
+ * leading slash; `undefined` when nothing is left (or not a string).
+ */
+export function barePath(path: string): string | undefined {
   if (typeof path !== "string") return undefined;
   let end = path.length;
   const query = path.indexOf("?");
@@ -60,13 +78,8 @@ export function operationForPath(path: string): GenAIOperation | undefined {
   if (hash !== -1 && hash < end) end = hash;
   while (end > 0 && path.charCodeAt(end - 1) === 0x2f /* / */) end--;
   if (end === 0) return undefined;
-  let p = end === path.length ? path : path.slice(0, end);
-  if (p.charCodeAt(0) !== 0x2f) p = "/" + p;
-  if (p.endsWith(COMPLETIONS_SUFFIX)) {
-    return p.endsWith(CHAT_SUFFIX) ? "chat" : "text_completion";
-  }
-  if (p.endsWith(EMBEDDINGS_SUFFIX)) return "embeddings";
-  return undefined;
+  const p = end === path.length ? path : path.slice(0, end);
+  return p.charCodeAt(0) !== 0x2f ? "/" + p : p;
 }
 
 /**
@@ -156,6 +169,19 @@ export interface GenAIRequestInfo {
   messages?: unknown;
   /** `prompt`, as is: kept only so the caller may record content when the user opts in. */
   prompt?: unknown;
+  /**
+   * `gen_ai.output.type` the request asks for (`"text"`, `"json"`), where
+   * the wire API says it (Responses `text.format`, Gemini
+   * `responseMimeType`, Anthropic `output_config.format`).
+   */
+  outputType?: string;
+  /**
+   * The request's content in the conventions' message-parts schema
+   * (`input`: `gen_ai.input.messages`, `system`: `gen_ai.system_instructions`),
+   * made on demand: set by the readers of the Responses, Messages and Gemini
+   * APIs, only read when the user opts in to content capture.
+   */
+  content?: () => { input?: unknown[]; system?: unknown[] };
 }
 
 function stopSequences(value: unknown): string[] | undefined {

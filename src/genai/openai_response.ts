@@ -48,8 +48,23 @@ export interface GenAIResponseInfo {
   outputTokens?: number;
   /** `usage.prompt_tokens_details.cached_tokens` (or DeepSeek's `usage.prompt_cache_hit_tokens`). */
   cachedInputTokens?: number;
+  /** Input tokens written to a provider-managed cache (Anthropic's `cache_creation_input_tokens`). */
+  cacheWriteInputTokens?: number;
+  /** Output tokens spent on reasoning (a part of `outputTokens`). */
+  reasoningOutputTokens?: number;
   /** Number of entries in `choices`. */
   choiceCount?: number;
+  /**
+   * The answer reports a failure in its body (a streamed `error` event,
+   * `response.failed`, a Gemini `error` object): its type, for `error.type`.
+   */
+  errorType?: string;
+  /**
+   * The output in the conventions' message-parts schema
+   * (`gen_ai.output.messages`); set by the Responses, Messages and Gemini
+   * readers when content capture is on.
+   */
+  outputMessages?: unknown[];
   /**
    * Concatenated `choices[].message.content` (string, or the `text` of
    * content parts) or `choices[].text`, in choice index order. Only meant to
@@ -61,7 +76,11 @@ export interface GenAIResponseInfo {
 /** Token counts a `usage` object reports. */
 export type UsageInfo = Pick<
   GenAIResponseInfo,
-  "inputTokens" | "outputTokens" | "cachedInputTokens"
+  | "inputTokens"
+  | "outputTokens"
+  | "cachedInputTokens"
+  | "cacheWriteInputTokens"
+  | "reasoningOutputTokens"
 >;
 
 /**
@@ -82,6 +101,11 @@ export function readUsage(usage: unknown, into: UsageInfo): void {
     (isObject(details) ? tokenCount(details.cached_tokens) : undefined) ??
       tokenCount(usage.prompt_cache_hit_tokens);
   if (cached !== undefined) into.cachedInputTokens = cached;
+  const out = usage.completion_tokens_details;
+  const reasoning = isObject(out)
+    ? tokenCount(out.reasoning_tokens)
+    : undefined;
+  if (reasoning !== undefined) into.reasoningOutputTokens = reasoning;
 }
 
 /** A choice's `index`, or its position when the index is unusable. @internal */

@@ -31,6 +31,7 @@ import {
   choiceIndex,
   type GenAIResponseInfo,
   readUsage,
+  type UsageInfo,
 } from "./openai_response.ts";
 import { isObject, type JsonObject } from "./json.ts";
 
@@ -122,10 +123,7 @@ export class OpenAIStreamReader {
   #id: string | undefined;
   #model: string | undefined;
   #finish: Map<number, string> | undefined;
-  #usage: Pick<
-    StreamInfo,
-    "inputTokens" | "outputTokens" | "cachedInputTokens"
-  > = {};
+  #usage: UsageInfo = {};
   #done = false;
   #text: Map<number, string> | undefined;
   #errors = 0;

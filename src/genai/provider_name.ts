@@ -32,13 +32,19 @@ const BY_HOST: readonly [host: RegExp, provider: string][] = [
 ];
 
 /**
- * The provider a host belongs to, or {@link DEFAULT_PROVIDER_NAME}.
+ * The provider a host belongs to, or `fallback` (the wire API's provider:
+ * `anthropic` for Messages, `gcp.gemini` for Gemini, else
+ * {@link DEFAULT_PROVIDER_NAME}).
  *
  * @param host The upstream's host name (lower case).
+ * @param fallback The name when the host is not a known provider's.
  */
-export function providerForHost(host: string): string {
+export function providerForHost(
+  host: string,
+  fallback: string = DEFAULT_PROVIDER_NAME,
+): string {
   for (const [pattern, provider] of BY_HOST) {
     if (pattern.test(host)) return provider;
   }
-  return DEFAULT_PROVIDER_NAME;
+  return fallback;
 }

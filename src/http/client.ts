@@ -30,11 +30,17 @@ import { measurementSink } from "../core/measurement_sink.ts";
 import { type UrlParts, urlParts } from "../core/url.ts";
 import { expectFunction, expectObject } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
-import {
-  type GenAIOperation,
-  type GenAIRequestInfo,
-  operationForPath,
+import type {
+  GenAIOperation,
+  GenAIRequestInfo,
 } from "../genai/openai_request.ts";
+import {
+  expectWireApi,
+  type WireApi,
+  type WireApiName,
+  type WireCall,
+  wireCall,
+} from "../genai/wire.ts";
 import { providerForHost } from "../genai/provider_name.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
 import { type Outcome, reportMeasurement } from "./report_measurement.ts";
@@ -79,6 +85,12 @@ export interface TracedFetchOptions {
   propagateTo?: readonly string[] | ((url: string) => boolean);
   /** `gen_ai.provider.name`, e.g. `"vllm"`. */
   providerName?: string;
+  /**
+   * The wire API the upstream speaks, for a path it cannot be told from
+   * (`"openai"`, `"openai_responses"`, `"anthropic"`, `"gemini"`); by
+   * default the URL's path decides.
+   */
+  api?: WireApiName;
   /** Record prompts and completions (opt-in). @default false */
   captureContent?: boolean;
   /** The largest body read for GenAI attributes. @default 1048576 */
@@ -94,7 +106,7 @@ export interface TracedFetchOptions {
 /** `chat {model}` / `{operation} {model}` when the model is known, else the method. */
 function spanName(
   operation: string | undefined,
-  info: GenAIRequestInfo | undefined,
+  info: { model?: string } | undefined,
   method: string,
 ): string {
   return boundName(
@@ -149,6 +161,7 @@ export async function tracedFetch(
   if (options.fetch !== undefined) {
     expectFunction(options.fetch, "options.fetch");
   }
+  expectWireApi(options.api, "options.api");
   const doFetch = options.fetch ?? globalThis.fetch;
   if (!_tracingActive() && !measurementSink) {
     return await doFetch(input, init);
@@ -164,14 +177,15 @@ export async function tracedFetch(
   const u = call.url;
   const origin = originOf(u);
   const operation = call.operation;
+  const wire = call.wire;
   let info: GenAIRequestInfo | undefined;
   // A Request's body is read on the side (bounded), never before the call.
   let pendingInfo: Promise<GenAIRequestInfo | undefined> | undefined;
-  if (operation) {
+  if (wire) {
     if (init?.body !== undefined) {
-      info = initBodyInfo(init.body, operation, call.maxJsonBytes);
+      info = initBodyInfo(init.body, wire, call.maxJsonBytes);
     } else if (request) {
-      pendingInfo = readRequestInfo(request, operation, call.maxJsonBytes);
+      pendingInfo = readRequestInfo(request, wire, call.maxJsonBytes);
     }
   }
 
@@ -185,6 +199,7 @@ export async function tracedFetch(
   };
   if (u.port !== undefined) attrs[SERVER_PORT] = u.port;
   if (operation) attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
+  if (wire?.model) attrs[SpanAttributes.GEN_AI_REQUEST_MODEL] = wire.model;
   if (call.provider) attrs[SpanAttributes.GEN_AI_PROVIDER_NAME] = call.provider;
   if (options.attempt && options.attempt > 0) {
     attrs[HTTP_REQUEST_RESEND_COUNT] = options.attempt;
@@ -198,7 +213,12 @@ export async function tracedFetch(
   if (options.attributes) Object.assign(attrs, options.attributes);
 
   try {
-    call.start(spanName(operation, info, method), attrs, parent, info?.model);
+    call.start(
+      spanName(operation, info ?? wire, method),
+      attrs,
+      parent,
+      info?.model ?? wire?.model,
+    );
   } catch {
     return await doFetch(input, init);
   }
@@ -237,8 +257,12 @@ class UpstreamCall implements Follower {
   startedAt = 0;
   readonly url: UrlParts;
   readonly method: string;
+  /** The wire API and operation of the path, when it is a GenAI call. */
+  readonly wire: WireCall | undefined;
   /** The GenAI operation of the path, when it is one: then it is measured. */
   readonly operation: GenAIOperation | undefined;
+  /** The wire API of the answer (see `Follower`). */
+  readonly api: WireApi | undefined;
   /** `gen_ai.provider.name`. */
   readonly provider: string | undefined;
   readonly mode: SemconvMode;
@@ -259,11 +283,13 @@ class UpstreamCall implements Follower {
   constructor(url: UrlParts, method: string, options: TracedFetchOptions) {
     this.url = url;
     this.method = method;
-    const operation = this.operation = operationForPath(url.path);
+    const wire = this.wire = wireCall(url.path, options.api);
+    this.operation = wire?.operation;
+    this.api = wire?.api;
     // The conventions require the provider on GenAI spans: the caller's name
-    // for it, else what the host makes clear, else the API's ("openai").
-    this.provider = operation
-      ? options.providerName || providerForHost(url.host)
+    // for it, else what the host makes clear, else the wire API's.
+    this.provider = wire
+      ? options.providerName || providerForHost(url.host, wire.api.provider)
       : options.providerName;
     this.mode = semconvMode();
     this.captureContent = options.captureContent === true;

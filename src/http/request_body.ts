@@ -8,11 +8,8 @@
  * @module
  */
 import { readBounded } from "./body_reader.ts";
-import {
-  type GenAIOperation,
-  type GenAIRequestInfo,
-  parseRequestBody,
-} from "../genai/openai_request.ts";
+import type { GenAIRequestInfo } from "../genai/openai_request.ts";
+import { readRequestBytes, type WireCall } from "../genai/wire.ts";
 
 /**
  * The GenAI request attributes of a JSON request body, read through a clone
@@ -21,12 +18,12 @@ import {
  * over the limit.
  *
  * @param req The request (served, or about to be sent upstream).
- * @param operation The GenAI operation its path names.
+ * @param call The wire API and GenAI operation its path names.
  * @param maxBytes The largest body read.
  */
 export function readRequestInfo(
   req: Request,
-  operation: GenAIOperation,
+  call: WireCall,
   maxBytes: number,
 ): Promise<GenAIRequestInfo | undefined> | undefined {
   if (!req.body || req.bodyUsed) return undefined;
@@ -41,7 +38,7 @@ export function readRequestInfo(
     return undefined;
   }
   return readBounded(clone.body!, maxBytes).then(({ bytes }) =>
-    bytes && parseRequestBody(bytes, operation)
+    bytes && readRequestBytes(call, bytes)
   );
 }
 
@@ -51,7 +48,7 @@ export function readRequestInfo(
  */
 export function initBodyInfo(
   body: unknown,
-  operation: GenAIOperation,
+  call: WireCall,
   maxBytes: number,
 ): GenAIRequestInfo | undefined {
   let raw: Uint8Array | string | undefined;
@@ -62,5 +59,5 @@ export function initBodyInfo(
   } else if (body instanceof ArrayBuffer) {
     raw = body.byteLength <= maxBytes ? new Uint8Array(body) : undefined;
   }
-  return raw === undefined ? undefined : parseRequestBody(raw, operation);
+  return raw === undefined ? undefined : readRequestBytes(call, raw);
 }

@@ -12,12 +12,8 @@
  * @module
  */
 import { type BoundedRead, readBounded } from "./body_reader.ts";
-import {
-  type GenAIOperation,
-  type GenAIRequestInfo,
-  parseRequestBody,
-  parseRequestJson,
-} from "../genai/openai_request.ts";
+import type { GenAIRequestInfo } from "../genai/openai_request.ts";
+import { readRequestBytes, type WireCall } from "../genai/wire.ts";
 
 type Info = GenAIRequestInfo | undefined;
 
@@ -32,13 +28,14 @@ function none(): undefined {
  * the first read): no closures per request.
  */
 class Capture {
-  readonly operation: GenAIOperation;
+  /** The request's wire API and operation, chosen once. */
+  readonly call: WireCall;
   readonly maxBytes: number;
   /** What the handler's read gave, once it read. */
   result?: Promise<Info>;
 
-  constructor(operation: GenAIOperation, maxBytes: number) {
-    this.operation = operation;
+  constructor(call: WireCall, maxBytes: number) {
+    this.call = call;
     this.maxBytes = maxBytes;
   }
 
@@ -53,24 +50,24 @@ class Capture {
 
   text(t: string): Info {
     return t.length <= this.maxBytes
-      ? parseRequestBody(t, this.operation)
+      ? readRequestBytes(this.call, t)
       : undefined;
   }
 
   /** Already parsed: read the object, no second JSON.parse. */
   json(v: unknown): Info {
-    return parseRequestJson(v, this.operation);
+    return this.call.readRequest(v);
   }
 
   arrayBuffer(b: ArrayBuffer): Info {
     return b.byteLength <= this.maxBytes
-      ? parseRequestBody(new Uint8Array(b), this.operation)
+      ? readRequestBytes(this.call, new Uint8Array(b))
       : undefined;
   }
 
   bytes(b: Uint8Array): Info {
     return b.byteLength <= this.maxBytes
-      ? parseRequestBody(b, this.operation)
+      ? readRequestBytes(this.call, b)
       : undefined;
   }
 
@@ -82,7 +79,7 @@ class Capture {
 
   /** A bounded read of the body (a clone, or the body left unread). */
   bounded(r: BoundedRead): Info {
-    return r.bytes && parseRequestBody(r.bytes, this.operation);
+    return r.bytes && readRequestBytes(this.call, r.bytes);
   }
 }
 
@@ -161,14 +158,14 @@ function captureDescriptors(): PropertyDescriptorMap {
  * type, a declared length of 0 or over the limit, a body already used).
  *
  * @param req The served request (the object the runtime passed).
- * @param operation The GenAI operation of its path.
+ * @param call The wire API and GenAI operation of its path.
  * @param maxBytes The largest body looked into.
  * @returns Whether the body is being captured: then, once the handler has
  * answered, {@link capturedRequestInfo} gives its attributes.
  */
 export function captureRequestInfo(
   req: Request,
-  operation: GenAIOperation,
+  call: WireCall,
   maxBytes: number,
 ): boolean {
   if (req.bodyUsed) return false;
@@ -176,7 +173,7 @@ export function captureRequestInfo(
   if (ct && !ct.includes("json")) return false;
   const cl = req.headers.get("content-length");
   if (cl !== null && (Number(cl) > maxBytes || cl === "0")) return false;
-  const cap = new Capture(operation, maxBytes);
+  const cap = new Capture(call, maxBytes);
   try {
     const own = captureDescriptors();
     (req as Captured)[CAPTURE] = cap;

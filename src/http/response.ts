@@ -1,7 +1,8 @@
 /**
  * Follows a `Response` to its end on behalf of one or more spans (server or
  * client): streamed answers pass through the observing stream while the
- * OpenAI stream reader timestamps the first token and sums up usage; JSON
+ * stream reader of the request's wire API timestamps the first token and
+ * sums up usage; JSON
  * answers are read as they pass; the spans end when the body ends, fails or
  * is cancelled.
  *
@@ -19,11 +20,10 @@ import {
 } from "../core/keys.ts";
 import { nowHrTime } from "../core/time.ts";
 import { responseAttributes, ttftAttributes } from "../genai/attributes.ts";
-import {
-  type GenAIResponseInfo,
-  parseResponseBody,
-} from "../genai/openai_response.ts";
-import { OpenAIStreamReader } from "../genai/openai_stream.ts";
+import type { GenAIResponseInfo } from "../genai/openai_response.ts";
+import { parseJson } from "../genai/json.ts";
+import { DEFAULT_WIRE_API, type WireApi } from "../genai/wire.ts";
+import type { GenAIStreamReader } from "../genai/wire_stream.ts";
 import type { Outcome } from "./report_measurement.ts";
 import { trackPending } from "../core/pending.ts";
 import { type BoundedRead, readBounded } from "./body_reader.ts";
@@ -56,6 +56,8 @@ export interface Follower {
    * stream through one reused buffer (see `observeBody`).
    */
   readonly fetched?: boolean;
+  /** The wire API the answer speaks (chosen with the request); OpenAI's by default. */
+  readonly api?: WireApi;
   /**
    * Called once just before the span ends; it may return a promise (e.g. a
    * request body still being read) and the span then ends with the recorded
@@ -120,10 +122,16 @@ class BodyWatch {
  */
 const watched = new WeakMap<Response, BodyWatch>();
 
-/** Why a body did not end normally, for every span following it. */
+/**
+ * Why a body did not end normally, for every span following it: it failed,
+ * it was cancelled, or the answer itself reported a failure in a successful
+ * response (a streamed `error` event, `response.failed`, a Gemini error
+ * object).
+ */
 type Failure =
   | { kind: "error"; error: unknown }
-  | { kind: "cancelled"; reason: unknown };
+  | { kind: "cancelled"; reason: unknown }
+  | { kind: "answer"; errorType: string };
 
 /** Marks `span` failed (status, exception, `error.type`) as `failure` says. */
 function markFailed(span: Span, failure: Failure): void {
@@ -131,6 +139,14 @@ function markFailed(span: Span, failure: Failure): void {
     recordError(span, failure.error, {
       fallbackType: "stream_error",
       messagePrefix: "response body failed: ",
+    });
+    return;
+  }
+  if (failure.kind === "answer") {
+    span.setAttribute(ERROR_TYPE, failure.errorType);
+    span.setStatus({
+      code: STATUS_ERROR,
+      message: `the answer reported an error: ${failure.errorType}`,
     });
     return;
   }
@@ -147,6 +163,7 @@ function markFailed(span: Span, failure: Failure): void {
 function failureType(failure: Failure | undefined): string | undefined {
   if (failure === undefined) return undefined;
   if (failure.kind === "cancelled") return "cancelled";
+  if (failure.kind === "answer") return failure.errorType;
   const error = failure.error;
   return error instanceof Error ? error.name || "Error" : "stream_error";
 }
@@ -233,13 +250,24 @@ class JsonPass extends BodyWatch {
     const declared = Number(this.res.headers.get("content-length") ?? NaN);
     const size = r.bytes || r.error !== undefined ? r.size : declared;
     if (Number.isSafeInteger(size)) attrs[HTTP_RESPONSE_BODY_SIZE] = size;
-    settleAll(
-      this,
-      r.bytes && parseResponseBody(r.bytes),
-      attrs,
-      undefined,
-      r.error !== undefined ? { kind: "error", error: r.error } : undefined,
-    );
+    let info: GenAIResponseInfo | undefined;
+    if (r.bytes) {
+      const value = parseJson(r.bytes);
+      if (value !== undefined) {
+        info = (this.followers[0].api ?? DEFAULT_WIRE_API).readResponse(
+          value,
+          this.followers.some((f) => f.captureContent),
+        );
+      }
+    }
+    // An error status already says the call failed; an error in the body
+    // of a successful one is the answer's own failure.
+    const failure: Failure | undefined = r.error !== undefined
+      ? { kind: "error", error: r.error }
+      : info?.errorType !== undefined && this.res.status < 400
+      ? { kind: "answer", errorType: info.errorType }
+      : undefined;
+    settleAll(this, info, attrs, undefined, failure);
   }
 }
 
@@ -271,17 +299,22 @@ function followJson(res: Response, follower: Follower): Response {
  * token for every span following it.
  */
 class StreamPass extends BodyWatch implements BodyObserver {
-  /** The OpenAI stream reader, for server-sent events. */
-  readonly stream: OpenAIStreamReader | undefined;
+  /** The wire API's stream reader, for server-sent events. */
+  readonly stream: GenAIStreamReader | undefined;
+  /** The response's status: an error event under an error status adds nothing. */
+  readonly status: number;
   /** Bytes passed so far. */
   size = 0;
   /** `performance.now()` at the first content token. */
   firstContentAt: number | undefined;
 
-  constructor(first: Follower, isSse: boolean) {
+  constructor(first: Follower, isSse: boolean, status: number) {
     super(first);
+    this.status = status;
     this.stream = isSse
-      ? new OpenAIStreamReader({ captureContent: first.captureContent })
+      ? (first.api ?? DEFAULT_WIRE_API).streamReader({
+        captureContent: first.captureContent,
+      })
       : undefined;
   }
 
@@ -321,6 +354,12 @@ class StreamPass extends BodyWatch implements BodyObserver {
       const streamed = stream.info;
       info = streamed;
       attrs[LLMTRACE_RESPONSE_CHUNKS] = streamed.chunks;
+      // An `error` event, `response.failed`: the answer failed, unless the
+      // body itself failed first (or the status already said so).
+      if (
+        failure === undefined && streamed.errorType !== undefined &&
+        this.status < 400
+      ) failure = { kind: "answer", errorType: streamed.errorType };
     }
     settleAll(this, info, attrs, this.firstContentAt, failure);
   }
@@ -335,7 +374,7 @@ function followStream(
   follower: Follower,
   isSse: boolean,
 ): Response {
-  const pass = new StreamPass(follower, isSse);
+  const pass = new StreamPass(follower, isSse, res.status);
   const observed = observeBody(
     body,
     pass,

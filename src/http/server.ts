@@ -18,6 +18,7 @@ import {
 } from "../core/measurement_sink.ts";
 import { describe, expectFunction } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
+import type { WireApi } from "../genai/wire.ts";
 import type {
   GenAIOperation,
   GenAIRequestInfo,
@@ -219,6 +220,8 @@ class ServedRequest implements Follower {
   readonly plan: ServerPlan;
   /** The GenAI operation, when the request is one: then it is measured. */
   readonly operation: GenAIOperation | undefined;
+  /** The wire API the request speaks, chosen with it; its answer's readers. */
+  readonly api: WireApi | undefined;
   /** This server's host and port, as the request addressed it. */
   readonly host: string;
   readonly port: number | undefined;
@@ -253,6 +256,7 @@ class ServedRequest implements Follower {
     this.req = req;
     this.plan = plan;
     this.operation = started.operation;
+    this.api = started.call?.api;
     this.host = started.host;
     this.port = started.port;
     this.capturing = started.capturing;

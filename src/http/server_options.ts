@@ -16,6 +16,7 @@ import {
   expectObject,
 } from "../core/validate.ts";
 import type { GenAIOperation } from "../genai/openai_request.ts";
+import { expectWireApi, type WireApiName } from "../genai/wire.ts";
 import { nativeTelemetry } from "../runtime/detect.ts";
 import { boundAttributes } from "../core/limits.ts";
 
@@ -98,9 +99,16 @@ export interface TraceHandlerOptions {
   providerName?: string;
   /**
    * Decide the GenAI operation of a request; by default from the path
-   * (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`).
+   * (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`,
+   * `/v1/responses`, `/v1/messages`, `/v1beta/models/{model}:generateContent`).
    */
   operation?: (req: Request, path: string) => GenAIOperation | undefined;
+  /**
+   * The wire API every request speaks, for paths it cannot be told from
+   * (`"openai"`, `"openai_responses"`, `"anthropic"`, `"gemini"`); by default
+   * each request's path decides.
+   */
+  api?: WireApiName;
   /** Extra attributes for every server span. */
   attributes?: Attributes;
   /**
@@ -121,6 +129,8 @@ export interface ServerPlan {
   trust: boolean | ((req: Request) => boolean);
   route: TraceHandlerOptions["route"];
   chooseOperation: TraceHandlerOptions["operation"];
+  /** The wire API the caller named. */
+  api: WireApiName | undefined;
   /** Lower-case names, credential headers removed. */
   captureHeaders: string[];
   /** Copied into every span's attributes; `undefined` when empty. */
@@ -185,6 +195,7 @@ export function compileServerOptions(o: TraceHandlerOptions): ServerPlan {
     trust: o.trustIncomingContext ?? true,
     route: o.route,
     chooseOperation: o.operation,
+    api: expectWireApi(o.api, "options.api"),
     captureHeaders: (o.captureHeaders ?? [])
       .map((h) => String(h).toLowerCase())
       .filter((h) => !CREDENTIAL_HEADERS.has(h)),

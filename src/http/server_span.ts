@@ -27,11 +27,8 @@ import {
 import { contextFromTraceparent } from "../core/propagation.ts";
 import { _tracer } from "../core/tracer.ts";
 import { redactQuery, urlParts } from "../core/url.ts";
-import {
-  type GenAIOperation,
-  knownRoute,
-  operationForPath,
-} from "../genai/openai_request.ts";
+import { type GenAIOperation, knownRoute } from "../genai/openai_request.ts";
+import { type WireCall, wireCall, withOperation } from "../genai/wire.ts";
 import { runtime } from "../runtime/detect.ts";
 import { captureRequestInfo } from "./request_capture.ts";
 import type { ServerPlan } from "./server_options.ts";
@@ -59,6 +56,8 @@ export interface StartedSpan {
   capturing: boolean;
   /** The GenAI operation, when the request is one. */
   operation?: GenAIOperation;
+  /** Its wire API and operation, when the request is a GenAI one. */
+  call?: WireCall;
   /** This server's host and port, as the request addressed it. */
   host: string;
   port?: number;
@@ -140,14 +139,18 @@ export function startServerSpan(
   }
   const { parent, links } = chooseParent(api, req, plan);
   const choose = plan.chooseOperation;
-  const operation: GenAIOperation | undefined = choose
-    ? safeCall(() => choose(req, u.path), undefined)
-    : operationForPath(u.path);
+  let call = wireCall(u.path, plan.api);
+  if (choose) {
+    const chosen = safeCall(() => choose(req, u.path), undefined);
+    call = chosen ? withOperation(call, chosen) : undefined;
+  }
+  const operation = call?.operation;
   let capturing = false;
-  if (operation) {
-    attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = operation;
+  if (call) {
+    attrs[SpanAttributes.GEN_AI_OPERATION_NAME] = call.operation;
+    if (call.model) attrs[SpanAttributes.GEN_AI_REQUEST_MODEL] = call.model;
     if (method === "POST") {
-      capturing = captureRequestInfo(req, operation, plan.maxBodyBytes);
+      capturing = captureRequestInfo(req, call, plan.maxBodyBytes);
     }
   }
   // `{method} {route}`, or `{method}` alone without a route, and `HTTP` for
@@ -166,5 +169,12 @@ export function startServerSpan(
     parent,
   );
   _bindRequestContext(req, parent, span);
-  return { span, capturing, operation, host: u.host, port: u.port };
+  return {
+    span,
+    capturing,
+    operation,
+    call,
+    host: u.host,
+    port: u.port,
+  };
 }

@@ -60,6 +60,7 @@ export const CHAT_SUMMARY: SseSummary = {
   inputTokens: 12,
   outputTokens: 4,
   cachedInputTokens: 8,
+  reasoningOutputTokens: 0,
   done: true,
   outputText: "Héllo 🌍, 世界!",
   errors: 0,

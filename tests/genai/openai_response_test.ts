@@ -45,6 +45,7 @@ test("openai: parseResponseJson reads a chat completion with usage", () => {
     inputTokens: 1117,
     outputTokens: 46,
     cachedInputTokens: 1024,
+    reasoningOutputTokens: 0,
   });
 });
 

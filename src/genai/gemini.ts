@@ -1,0 +1,347 @@
+/**
+ * Google's Gemini API (`/v1|v1beta|v1alpha/models/{model}:generateContent`
+ * and `:streamGenerateContent?alt=sse`, Vertex AI's
+ * `…/publishers/google/models/{model}:…` too): the model from the path, the
+ * request's `generationConfig`, the JSON `GenerateContentResponse`, and the
+ * streamed chunks. Pure and never throwing.
+ *
+ * Token counts follow the GenAI conventions: `promptTokenCount` already
+ * includes the cached content, and the input count adds the tool-use prompt
+ * tokens; the output count is `candidatesTokenCount + thoughtsTokenCount`
+ * (Gemini counts the thoughts apart), with the thoughts also recorded as
+ * reasoning tokens. Finish reasons are Gemini's own (`STOP`, `MAX_TOKENS`,
+ * `SAFETY`, …).
+ *
+ * @module
+ */
+import {
+  finiteNumber,
+  integer,
+  isObject,
+  type JsonObject,
+  tokenCount,
+} from "./json.ts";
+import type { GenAIRequestInfo } from "./openai_request.ts";
+import type { GenAIResponseInfo, UsageInfo } from "./openai_response.ts";
+import {
+  appendPart,
+  type ChatMessage,
+  genericPart,
+  mediaPart,
+  type Part,
+  reasoningPart,
+  textPart,
+  toolCallPart,
+  toolResponsePart,
+} from "./parts.ts";
+import {
+  CONTENT,
+  COUNT,
+  hasKey,
+  PARSE,
+  WireStreamReader,
+} from "./wire_stream.ts";
+
+const GENERATE = ":generateContent";
+const STREAM = ":streamGenerateContent";
+
+/**
+ * The model and streaming of a (bare) Gemini path, or `undefined` when it
+ * is not a `models/{model}:generateContent` or `:streamGenerateContent` call.
+ */
+export function geminiPath(
+  p: string,
+): { model: string; stream: boolean } | undefined {
+  const stream = p.endsWith(STREAM);
+  if (!stream && !p.endsWith(GENERATE)) return undefined;
+  const colon = p.length - (stream ? STREAM.length : GENERATE.length);
+  const slash = p.lastIndexOf("/", colon);
+  if (slash < 7 || p.slice(slash - 7, slash + 1) !== "/models/") {
+    return undefined;
+  }
+  const model = p.slice(slash + 1, colon);
+  return model ? { model, stream } : undefined;
+}
+
+/** One `Part` of Gemini content, in the conventions' schema. */
+function partOf(p: JsonObject): Part | undefined {
+  if (typeof p.text === "string") {
+    return p.thought === true ? reasoningPart(p.text) : textPart(p.text);
+  }
+  const call = p.functionCall ?? p.function_call;
+  if (isObject(call)) return toolCallPart(call.id, call.name, call.args);
+  const res = p.functionResponse ?? p.function_response;
+  if (isObject(res)) return toolResponsePart(res.id, res.response);
+  const inline = p.inlineData ?? p.inline_data;
+  if (isObject(inline)) {
+    return mediaPart(inline.mimeType ?? inline.mime_type, {
+      content: inline.data,
+    });
+  }
+  const file = p.fileData ?? p.file_data;
+  if (isObject(file)) {
+    return mediaPart(file.mimeType ?? file.mime_type, {
+      uri: file.fileUri ?? file.file_uri,
+    });
+  }
+  return genericPart(Object.keys(p)[0]);
+}
+
+/** The parts of a `Content` (`{role, parts}`), or of a bare string. */
+function contentParts(c: unknown): Part[] {
+  if (typeof c === "string") return [textPart(c)];
+  const parts: Part[] = [];
+  const list = isObject(c) ? c.parts : undefined;
+  if (Array.isArray(list)) {
+    for (const p of list) {
+      if (!isObject(p)) continue;
+      const part = partOf(p);
+      if (part) parts.push(part);
+    }
+  }
+  return parts;
+}
+
+/** `model` is the conventions' `assistant`. */
+function role(r: unknown): string {
+  return r === "model" ? "assistant" : typeof r === "string" ? r : "user";
+}
+
+/** The request's `contents` and `systemInstruction` as parts. */
+function requestContent(
+  this: { contents?: unknown; system?: unknown },
+): { input?: unknown[]; system?: unknown[] } {
+  const out: { input?: unknown[]; system?: unknown[] } = {};
+  const contents = this.contents;
+  if (Array.isArray(contents)) {
+    const input: ChatMessage[] = [];
+    for (const c of contents) {
+      if (isObject(c)) {
+        input.push({ role: role(c.role), parts: contentParts(c) });
+      }
+    }
+    out.input = input;
+  }
+  if (this.system !== undefined) out.system = contentParts(this.system);
+  return out;
+}
+
+function stringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out = value.filter((v): v is string => typeof v === "string");
+  return out.length > 0 ? out : undefined;
+}
+
+/**
+ * Reads a Gemini request body (the model and streaming come from the path):
+ * `generationConfig`'s maxOutputTokens, temperature, topP, topK,
+ * stopSequences, candidateCount, seed, penalties and output type, and (for
+ * capture) `contents` and `systemInstruction`. Never throws.
+ */
+export function readGeminiRequest(
+  value: unknown,
+  model: string | undefined,
+  stream: boolean,
+): GenAIRequestInfo {
+  const info: GenAIRequestInfo = { operation: "generate_content", stream };
+  if (model) info.model = model;
+  if (!isObject(value)) return info;
+  try {
+    const config = value.generationConfig ?? value.generation_config;
+    if (isObject(config)) {
+      const c = config;
+      const maxTokens = integer(c.maxOutputTokens ?? c.max_output_tokens);
+      if (maxTokens !== undefined) info.maxTokens = maxTokens;
+      const temperature = finiteNumber(c.temperature);
+      if (temperature !== undefined) info.temperature = temperature;
+      const topP = finiteNumber(c.topP ?? c.top_p);
+      if (topP !== undefined) info.topP = topP;
+      const topK = integer(c.topK ?? c.top_k);
+      if (topK !== undefined) info.topK = topK;
+      const stop = stringList(c.stopSequences ?? c.stop_sequences);
+      if (stop !== undefined) info.stop = stop;
+      const n = integer(c.candidateCount ?? c.candidate_count);
+      if (n !== undefined) info.n = n;
+      const seed = integer(c.seed);
+      if (seed !== undefined) info.seed = seed;
+      const fp = finiteNumber(c.frequencyPenalty ?? c.frequency_penalty);
+      if (fp !== undefined) info.frequencyPenalty = fp;
+      const pp = finiteNumber(c.presencePenalty ?? c.presence_penalty);
+      if (pp !== undefined) info.presencePenalty = pp;
+      const mime = c.responseMimeType ?? c.response_mime_type;
+      if (mime === "application/json") info.outputType = "json";
+      else if (mime === "text/plain") info.outputType = "text";
+    }
+    const system = value.systemInstruction ?? value.system_instruction;
+    if (value.contents !== undefined || system !== undefined) {
+      const raw = { contents: value.contents, system };
+      info.content = requestContent.bind(raw);
+    }
+  } catch {
+    // exotic objects only
+  }
+  return info;
+}
+
+/** Copies `usageMetadata` (cumulative in a stream) into `into`. */
+function readGeminiUsage(usage: unknown, into: UsageInfo): void {
+  if (!isObject(usage)) return;
+  const prompt = tokenCount(usage.promptTokenCount);
+  const tools = tokenCount(usage.toolUsePromptTokenCount);
+  if (prompt !== undefined || tools !== undefined) {
+    into.inputTokens = (prompt ?? 0) + (tools ?? 0);
+  }
+  const candidates = tokenCount(usage.candidatesTokenCount);
+  const thoughts = tokenCount(usage.thoughtsTokenCount);
+  if (candidates !== undefined || thoughts !== undefined) {
+    into.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
+  }
+  if (thoughts !== undefined) into.reasoningOutputTokens = thoughts;
+  const cached = tokenCount(usage.cachedContentTokenCount);
+  if (cached !== undefined) into.cachedInputTokens = cached;
+}
+
+/** `error.type` of a Gemini error object: its `status`, else its `code`. */
+function errorType(e: unknown): string {
+  if (!isObject(e)) return "error";
+  if (typeof e.status === "string" && e.status) return e.status;
+  return typeof e.code === "number" ? String(e.code) : "error";
+}
+
+/** A candidate's index, or its position. */
+function candidateIndex(c: JsonObject, position: number): number {
+  const i = c.index;
+  return typeof i === "number" && Number.isSafeInteger(i) && i >= 0
+    ? i
+    : position;
+}
+
+/**
+ * Reads one response (or streamed chunk) into `info`; calls `onParts` with
+ * each candidate's parts when given. Returns whether some candidate had
+ * parts.
+ */
+function readChunk(
+  r: JsonObject,
+  info: GenAIResponseInfo,
+  finish: Map<number, string>,
+  onParts?: (index: number, parts: Part[]) => void,
+): boolean {
+  if (r.error !== undefined) {
+    info.errorType = errorType(r.error);
+    return false;
+  }
+  if (typeof r.responseId === "string") info.id = r.responseId;
+  if (typeof r.modelVersion === "string" && r.modelVersion) {
+    info.model = r.modelVersion;
+  }
+  let content = false;
+  const candidates = r.candidates;
+  if (Array.isArray(candidates)) {
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i];
+      if (!isObject(c)) continue;
+      const index = candidateIndex(c, i);
+      if (typeof c.finishReason === "string") finish.set(index, c.finishReason);
+      const body = c.content;
+      if (isObject(body) && Array.isArray(body.parts) && body.parts.length) {
+        content = true;
+        onParts?.(index, contentParts(body));
+      }
+    }
+  }
+  readGeminiUsage(r.usageMetadata, info);
+  return content;
+}
+
+/** The values of a map by key order. */
+function byIndex<T>(map: Map<number, T>): T[] {
+  return [...map.keys()].sort((a, b) => a - b).map((k) => map.get(k)!);
+}
+
+/**
+ * Reads a `GenerateContentResponse` (or the JSON array a
+ * `streamGenerateContent` call without `alt=sse` returns): id, model
+ * version, each candidate's finish reason, usage, an `error` object, and
+ * with `capture` each candidate's content. Never throws.
+ */
+export function readGeminiResponse(
+  value: unknown,
+  capture: boolean,
+): GenAIResponseInfo {
+  const info: GenAIResponseInfo = {};
+  try {
+    const chunks = Array.isArray(value) ? value : [value];
+    const finish = new Map<number, string>();
+    const out = new Map<number, Part[]>();
+    const onParts = capture
+      ? (i: number, parts: Part[]) =>
+        out.set(i, [...(out.get(i) ?? []), ...parts])
+      : undefined;
+    for (const c of chunks) {
+      if (isObject(c)) readChunk(c, info, finish, onParts);
+    }
+    if (finish.size) info.finishReasons = byIndex(finish);
+    if (capture && out.size) {
+      info.outputMessages = byIndex(out).map((parts) => ({
+        role: "assistant",
+        parts,
+      }));
+    }
+  } catch {
+    // exotic objects only
+  }
+  return info;
+}
+
+const enc = new TextEncoder();
+const FINISH_REASON = enc.encode("finishReason");
+const ERROR = enc.encode("error");
+const TEXT = enc.encode("text");
+const FUNCTION_CALL = enc.encode("functionCall");
+
+/**
+ * Reads a streamed Gemini answer (`alt=sse`): every chunk carries the
+ * cumulative usage, so only the first (id, model version, first content),
+ * those with a `finishReason` (the last, with the final usage) and error
+ * objects are parsed; the others are counted from their bytes.
+ */
+export class GeminiStreamReader extends WireStreamReader {
+  readonly #finish = new Map<number, string>();
+  #out: Map<number, Part[]> | undefined;
+
+  protected classify(buf: Uint8Array, start: number, end: number): number {
+    if (this.capture || !this.identified) return PARSE;
+    if (
+      hasKey(buf, start, end, FINISH_REASON) || hasKey(buf, start, end, ERROR)
+    ) return PARSE;
+    return hasKey(buf, start, end, TEXT) ||
+        hasKey(buf, start, end, FUNCTION_CALL)
+      ? CONTENT
+      : COUNT;
+  }
+
+  protected read(event: JsonObject): boolean {
+    const s = this.summary;
+    const out = this.capture ? (this.#out ??= new Map()) : undefined;
+    const content = readChunk(
+      event,
+      s,
+      this.#finish,
+      out &&
+        ((i, parts) => {
+          const have = out.get(i);
+          if (have === undefined) out.set(i, parts);
+          else for (const p of parts) appendPart(have, p);
+        }),
+    );
+    if (this.#finish.size) s.finishReasons = byIndex(this.#finish);
+    if (s.errorType !== undefined || this.#finish.size) this.done = true;
+    return content;
+  }
+
+  protected output(): unknown[] | undefined {
+    return this.#out &&
+      byIndex(this.#out).map((parts) => ({ role: "assistant", parts }));
+  }
+}
