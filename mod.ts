@@ -61,5 +61,6 @@ export type {
   GenAIRequestInfo,
 } from "./src/genai/openai_request.ts";
 export type { GenAIResponseInfo } from "./src/genai/openai_response.ts";
+export type { WireApiName } from "./src/genai/wire.ts";
 export type { TimeInput } from "./src/core/time.ts";
 export type * from "./src/core/types.ts";

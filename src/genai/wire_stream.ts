@@ -252,7 +252,11 @@ export abstract class WireStreamReader implements GenAIStreamReader {
   protected abstract output(): unknown[] | undefined;
 
   #onData(buf: Uint8Array, start: number, end: number): void {
-    const kind = this.classify(buf, start, end);
+    // Only what looks like one JSON object may be counted unparsed: other
+    // data is parsed, and counted as an error.
+    const kind = buf[start] === 0x7b && buf[end - 1] === 0x7d
+      ? this.classify(buf, start, end)
+      : PARSE;
     if (kind === CONTENT) this.#contentChunks++;
     if (kind === COUNT || (kind === CONTENT && !this.capture)) {
       this.#chunks++;
