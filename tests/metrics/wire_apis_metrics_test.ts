@@ -1,0 +1,161 @@
+// The GenAI histograms record the Responses, Messages and Gemini requests
+// too: a traced router (traceHandler + tracedFetch) in front of the fake
+// upstream of tests/support/wire_apis.ts, one streamed and one JSON call of
+// each API; the points at the test's OTLP metrics receiver carry each API's
+// operation, provider, models and tokens.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { flushMetrics, tracedFetch, traceHandler } from "../../mod.ts";
+import { BUCKETS } from "../../src/metrics/instruments.ts";
+import { withServer } from "../support/servers.ts";
+import { assertHistogram, pointWith, withMetrics } from "../support/metrics.ts";
+import {
+  ANTHROPIC_MODEL,
+  GEMINI_MODEL,
+  wireUpstream,
+} from "../support/wire_apis.ts";
+
+const DELAY_MS = 20;
+
+interface Api {
+  /** The path of a JSON call and of a streamed one. */
+  paths: [string, string];
+  operation: string;
+  provider: string;
+  requestModel: string;
+  responseModel: string;
+  /** Input and output tokens of the JSON answer, then of the stream. */
+  tokens: [[number, number], [number, number]];
+}
+
+const APIS: Api[] = [
+  {
+    paths: ["/v1/responses", "/v1/responses"],
+    operation: "chat",
+    provider: "openai",
+    requestModel: "gpt-4.1",
+    responseModel: "gpt-4.1-2025-04-14",
+    tokens: [[37, 11], [37, 11]],
+  },
+  {
+    paths: ["/v1/messages", "/v1/messages"],
+    operation: "chat",
+    provider: "anthropic",
+    requestModel: ANTHROPIC_MODEL,
+    responseModel: ANTHROPIC_MODEL,
+    tokens: [[21 + 188086, 393], [25, 15]],
+  },
+  {
+    paths: [
+      `/v1beta/models/${GEMINI_MODEL}:generateContent`,
+      `/v1beta/models/${GEMINI_MODEL}:streamGenerateContent?alt=sse`,
+    ],
+    operation: "generate_content",
+    provider: "gcp.gemini",
+    requestModel: GEMINI_MODEL,
+    responseModel: GEMINI_MODEL,
+    tokens: [[8, 1004], [8, 1004]],
+  },
+];
+
+test("every GenAI histogram records Responses, Messages and Gemini requests", async () => {
+  await withMetrics({}, {}, async (rx) => {
+    const up = wireUpstream({ firstContentDelayMs: DELAY_MS });
+    await withServer(up.handler, async (u) => {
+      const router = traceHandler(async (req: Request) => {
+        const url = new URL(req.url);
+        return await tracedFetch(`${u.origin}${url.pathname}${url.search}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: await req.text(),
+        }, { request: req });
+      }, { providerName: "llmtrace-router" });
+      await withServer(router, async (r) => {
+        for (const api of APIS) {
+          for (const [i, path] of api.paths.entries()) {
+            const res = await fetch(`${r.origin}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({
+                model: api.requestModel,
+                stream: i === 1,
+                max_tokens: 100,
+              }),
+            });
+            await res.arrayBuffer();
+          }
+        }
+        await flushMetrics();
+        await rx.waitFor((e) =>
+          e.some((x) =>
+            x.metrics.some((m) =>
+              m.name === "gen_ai.client.operation.duration" &&
+              m.points.reduce((n, p) => n + (p.count ?? 0), 0) === 6
+            )
+          )
+        );
+        for (const api of APIS) {
+          const common = {
+            "gen_ai.operation.name": api.operation,
+            "gen_ai.request.model": api.requestModel,
+            "gen_ai.response.model": api.responseModel,
+            "server.address": "127.0.0.1",
+          };
+          const server = {
+            ...common,
+            "gen_ai.provider.name": "llmtrace-router",
+            "server.port": r.port,
+          };
+          const where = api.provider;
+          const d = pointWith(
+            rx.latest("gen_ai.server.request.duration"),
+            server,
+          );
+          assert.equal(d.count, 2, where);
+          const ttft = pointWith(
+            rx.latest("gen_ai.server.time_to_first_token"),
+            server,
+          );
+          assert.equal(ttft.count, 1, `${where}: the stream only`);
+          assert.ok(ttft.min! >= (DELAY_MS * 0.9) / 1000, `${where} ttft`);
+          assert.equal(
+            pointWith(rx.latest("gen_ai.server.time_per_output_token"), server)
+              .count,
+            1,
+            where,
+          );
+          const client = {
+            ...common,
+            "gen_ai.provider.name": api.provider,
+            "server.port": u.port,
+          };
+          assert.equal(
+            pointWith(rx.latest("gen_ai.client.operation.duration"), client)
+              .count,
+            2,
+            where,
+          );
+          assert.equal(
+            pointWith(
+              rx.latest("gen_ai.client.operation.time_to_first_chunk"),
+              client,
+            ).count,
+            1,
+            where,
+          );
+          const usage = rx.latest("gen_ai.client.token.usage");
+          assertHistogram(
+            pointWith(usage, { ...client, "gen_ai.token.type": "input" }),
+            BUCKETS.tokens,
+            api.tokens.map(([input]) => input),
+          );
+          assertHistogram(
+            pointWith(usage, { ...client, "gen_ai.token.type": "output" }),
+            BUCKETS.tokens,
+            api.tokens.map(([, output]) => output),
+          );
+        }
+      });
+    });
+  });
+});
