@@ -321,3 +321,108 @@ test("@google/genai generateContentStream (alt=sse)", async () => {
     /^\/v1(beta)?\/models\//,
   );
 });
+
+test("captureContent: messages in the parts schema, system instructions apart, for each API", async () => {
+  const id = "capture";
+  const up = wireUpstream();
+  await withServer(up.handler, async (u) => {
+    const handler = traceHandler(async (req: Request) => {
+      const url = new URL(req.url);
+      return await tracedFetch(`${u.origin}${url.pathname}${url.search}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: await req.text(),
+      }, {
+        request: req,
+        captureContent: true,
+        attributes: { "test.id": `${id} ${url.pathname}` },
+      });
+    }, { captureContent: true });
+    await withServer(handler, async (r) => {
+      const anthropic = new Anthropic({
+        baseURL: r.origin,
+        apiKey: "test",
+        maxRetries: 0,
+      });
+      await anthropic.messages.stream({
+        model: ANTHROPIC_MODEL,
+        max_tokens: 64,
+        system: "You are Claude.",
+        messages: [{ role: "user", content: "Hello" }],
+      }).finalMessage();
+      const openai = new OpenAI({
+        baseURL: `${r.origin}/v1`,
+        apiKey: "test",
+        maxRetries: 0,
+      });
+      await openai.responses.create({
+        model: "gpt-4.1",
+        instructions: "Be brief.",
+        input: "Hello!",
+      });
+      const ai = new GoogleGenAI({
+        apiKey: "test",
+        httpOptions: { baseUrl: r.origin },
+      });
+      await ai.models.generateContent({
+        model: GEMINI_MODEL,
+        contents: "Explain AI",
+        config: { systemInstruction: "You are a cat." },
+      });
+    });
+  });
+  await forceFlush();
+  const spans = await t.receiver.waitForSpans(
+    (all) =>
+      all.filter((s) => String(s.attributes["test.id"]).startsWith(id))
+        .length >= 3,
+    { timeoutMs: 10_000, message: "capture spans" },
+  );
+  const by = (suffix: string) =>
+    spans.find((s) =>
+      String(s.attributes["test.id"]).startsWith(id) &&
+      String(s.attributes["test.id"]).endsWith(suffix)
+    )!;
+  const json = (s: ReceivedSpan, k: string) =>
+    JSON.parse(String(s.attributes[k]));
+  const text = (content: string) => [{ type: "text", content }];
+
+  const messages = by("/v1/messages");
+  assert.deepEqual(json(messages, "gen_ai.input.messages"), [
+    { role: "user", parts: text("Hello") },
+  ]);
+  assert.deepEqual(
+    json(messages, "gen_ai.system_instructions"),
+    text("You are Claude."),
+  );
+  assert.deepEqual(json(messages, "gen_ai.output.messages"), [
+    { role: "assistant", parts: text("Hello!") },
+  ]);
+
+  const responses = by("/v1/responses");
+  assert.deepEqual(json(responses, "gen_ai.input.messages"), [
+    { role: "user", parts: text("Hello!") },
+  ]);
+  assert.deepEqual(
+    json(responses, "gen_ai.system_instructions"),
+    text("Be brief."),
+  );
+  assert.deepEqual(json(responses, "gen_ai.output.messages"), [
+    { role: "assistant", parts: text("Hi there! How can I assist you today?") },
+  ]);
+
+  const gemini = by(":generateContent");
+  assert.deepEqual(json(gemini, "gen_ai.input.messages"), [
+    { role: "user", parts: text("Explain AI") },
+  ]);
+  assert.deepEqual(
+    json(gemini, "gen_ai.system_instructions"),
+    text("You are a cat."),
+  );
+  assert.deepEqual(json(gemini, "gen_ai.output.messages"), [
+    {
+      role: "assistant",
+      parts: text("AI learns patterns from data to make predictions."),
+    },
+  ]);
+});
