@@ -37,7 +37,7 @@ import {
 import {
   CONTENT,
   COUNT,
-  hasKey,
+  keyFlags,
   PARSE,
   WireStreamReader,
 } from "./wire_stream.ts";
@@ -295,10 +295,10 @@ export function readGeminiResponse(
 }
 
 const enc = new TextEncoder();
-const FINISH_REASON = enc.encode("finishReason");
-const ERROR = enc.encode("error");
-const TEXT = enc.encode("text");
-const FUNCTION_CALL = enc.encode("functionCall");
+/** The keys that decide a chunk: bits 1 and 2 mean parse, 4 and 8 content. */
+const KEYS = ["finishReason", "error", "text", "functionCall"].map((k) =>
+  enc.encode(k)
+);
 
 /**
  * Reads a streamed Gemini answer (`alt=sse`): every chunk carries the
@@ -312,13 +312,8 @@ export class GeminiStreamReader extends WireStreamReader {
 
   protected classify(buf: Uint8Array, start: number, end: number): number {
     if (this.capture || !this.identified) return PARSE;
-    if (
-      hasKey(buf, start, end, FINISH_REASON) || hasKey(buf, start, end, ERROR)
-    ) return PARSE;
-    return hasKey(buf, start, end, TEXT) ||
-        hasKey(buf, start, end, FUNCTION_CALL)
-      ? CONTENT
-      : COUNT;
+    const flags = keyFlags(buf, start, end, KEYS);
+    return flags & 3 ? PARSE : flags ? CONTENT : COUNT;
   }
 
   protected read(event: JsonObject): boolean {

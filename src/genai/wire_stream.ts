@@ -140,31 +140,41 @@ export function typeString(buf: Uint8Array): string {
 }
 
 /**
- * Whether `buf[start..end)` holds the key `"<key>"` followed by `:` and a
- * value other than `null` (at any depth). Inside a JSON string every quote
- * is escaped, so the pattern cannot match text within a value.
+ * Which of `keys` (up to 31) the JSON `buf[start..end)` holds, at any depth,
+ * with a value other than `null`: bit k set for `keys[k]`, in one pass over
+ * the bytes. A key is `"<key>"`, JSON whitespace, `:`; inside a JSON string
+ * every quote is escaped, so the pattern cannot match text within a value.
  */
-export function hasKey(
+export function keyFlags(
   buf: Uint8Array,
   start: number,
   end: number,
-  key: Uint8Array,
-): boolean {
-  const n = key.length;
-  const first = key[0];
-  for (let i = start; i + n + 2 < end; i++) {
-    if (buf[i] !== QUOTE || buf[i + 1] !== first) continue;
-    let k = 1;
-    while (k < n && buf[i + 1 + k] === key[k]) k++;
-    if (k < n || buf[i + 1 + n] !== QUOTE) continue;
-    let j = i + n + 2;
-    while (j < end && isWs(buf[j])) j++;
-    if (buf[j] !== 0x3a) continue;
-    j++;
-    while (j < end && isWs(buf[j])) j++;
-    return !(buf[j] === 0x6e && buf[j + 1] === 0x75 && buf[j + 2] === 0x6c);
+  keys: readonly Uint8Array[],
+): number {
+  let flags = 0;
+  for (let i = start; i < end; i++) {
+    if (buf[i] !== QUOTE) continue;
+    const first = buf[i + 1];
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (key[0] !== first || (flags & (1 << k)) !== 0) continue;
+      const n = key.length;
+      let m = 1;
+      while (m < n && buf[i + 1 + m] === key[m]) m++;
+      if (m < n || buf[i + 1 + n] !== QUOTE) continue;
+      let j = i + n + 2;
+      while (j < end && isWs(buf[j])) j++;
+      if (buf[j] !== 0x3a) continue;
+      j++;
+      while (j < end && isWs(buf[j])) j++;
+      if (!(buf[j] === 0x6e && buf[j + 1] === 0x75 && buf[j + 2] === 0x6c)) {
+        flags |= 1 << k;
+      }
+      i = j - 1; // on to the value
+      break;
+    }
   }
-  return false;
+  return flags;
 }
 
 /**
