@@ -1,8 +1,11 @@
 /**
- * The one-command demo: an embedded OTLP/HTTP receiver, an inference server
- * and an edge router on loopback ports; a client sends a streamed, a
- * non-streamed, a cancelled and a failing-then-falling-back request; each
- * trace is printed as a waterfall. Everything started is stopped; exit 0.
+ * The one-command demo: an embedded OTLP/HTTP receiver, an inference server,
+ * a stand-in for the providers' own APIs and an edge router on loopback
+ * ports; a client sends a streamed, a non-streamed, a cancelled and a
+ * failing-then-falling-back chat completion, then one streamed call of each
+ * other wire API (OpenAI Responses, Anthropic Messages, Gemini) with its
+ * official client; each trace is printed as a waterfall. Everything started
+ * is stopped; exit 0.
  *
  * `npm run demo` (Deno) or `bun examples/demo.ts`. With
  * `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans also go to that collector. With
@@ -27,6 +30,12 @@ import { startOtlpMetricsReceiver } from "../tests/support/otlp_metrics.ts";
 import { deadPort, serveLoopback } from "../tests/support/servers.ts";
 import { summarizeMetrics } from "./metrics_summary.ts";
 import { chat } from "./client.ts";
+import { streamOnce, type WireApi } from "./wire_clients.ts";
+import {
+  ANTHROPIC_MODEL,
+  GEMINI_MODEL,
+  wireUpstream,
+} from "../tests/support/wire_apis.ts";
 import { createInferenceServer } from "./inference_server.ts";
 import { createRouter } from "./router.ts";
 import { palette, renderWaterfall } from "./waterfall.ts";
@@ -76,17 +85,28 @@ const engine = await serveLoopback(createInferenceServer({
   prefillMs: 25,
   decodeMsPerToken: 6,
 }));
+// The providers' APIs, answering their documented examples (first content
+// after 30 ms, then a token every 3 ms).
+const providers = await serveLoopback(
+  wireUpstream({ firstContentDelayMs: 30, delayMs: 3 }).handler,
+);
 const dead = await deadPort();
 const router = await serveLoopback(createRouter({
   routes: {
     "llmtrace/demo-7b-flaky": [`http://127.0.0.1:${dead}`, engine.origin],
+    "gpt-4.1": [providers.origin],
+    [ANTHROPIC_MODEL]: [providers.origin],
+    [GEMINI_MODEL]: [providers.origin],
   },
   fallback: [engine.origin],
+  // The engine is vLLM; the providers are told by the wire API they speak.
+  providerName: (upstream) => upstream === engine.origin ? "vllm" : undefined,
 }));
 log(p.bold("llmtrace demo"));
 // Every line fits 100 columns.
 log(p.dim(`receiver ${receiver.url}`));
 log(p.dim(`inference server ${engine.origin} · router ${router.origin}`));
+log(p.dim(`provider APIs ${providers.origin}`));
 if (extra.length > (viewer ? 1 : 0)) {
   log(p.dim("also exporting to your collector"));
 }
@@ -119,7 +139,7 @@ let ok = true;
 for (const r of runs) {
   try {
     const res = await chat({ ...r.call, spanName: `client ${r.label}` });
-    const tokens = String(res.completionTokens ?? "-").padStart(3);
+    const tokens = String(res.completionTokens ?? "-").padStart(4);
     log(
       `${r.label.padEnd(26)} ` +
         p.dim(`trace ${res.traceId} ${tokens} tok `) +
@@ -131,9 +151,30 @@ for (const r of runs) {
   }
 }
 
+const apis: [WireApi, string, string][] = [
+  ["responses", "gpt-4.1", "responses API, streamed"],
+  ["messages", ANTHROPIC_MODEL, "messages API, streamed"],
+  ["gemini", GEMINI_MODEL, "gemini API, streamed"],
+];
+for (const [api, model, label] of apis) {
+  try {
+    const res = await streamOnce(api, router.origin, model);
+    const tokens = String(res.outputTokens ?? "-").padStart(4);
+    log(
+      `${label.padEnd(26)} ` +
+        p.dim(`trace ${res.traceId} ${tokens} tok `) +
+        JSON.stringify(res.text.slice(0, 20)),
+    );
+  } catch (e) {
+    ok = false;
+    log(p.err(`${label}: ${e}`));
+  }
+}
+
 // Spans of a cancelled stream end when the cancel reaches them; give them a
-// moment, then flush and wait (bounded) for all of them.
-const expected = 21;
+// moment, then flush and wait (bounded) for all of them: 21 in the four chat
+// traces, 3 in each other API's (client, router, router's upstream call).
+const expected = 21 + 3 * apis.length;
 await new Promise((r) => setTimeout(r, 100));
 await forceFlush();
 try {
@@ -159,6 +200,7 @@ for (const line of summarizeMetrics(await scraped.text(), p, names)) log(line);
 
 await router.stop();
 await engine.stop();
+await providers.stop();
 await shutdownTracing();
 await shutdownMetrics();
 await receiver.close();

@@ -1,8 +1,8 @@
 /**
- * An edge LLM router: receives OpenAI-compatible chat completions, picks the
- * upstream inference servers for the model, forwards the request (falling
- * back to the next upstream on a connection error or a 5xx) and streams the
- * answer back. `traceHandler` gives the SERVER span, `tracedFetch` one CLIENT
+ * An edge LLM router: receives OpenAI chat completions (and Responses,
+ * Anthropic Messages and Gemini calls), picks the upstreams for the model,
+ * forwards the request (falling back to the next upstream on a connection
+ * error or a 5xx) and streams the answer back. `traceHandler` gives the SERVER span, `tracedFetch` one CLIENT
  * span per upstream attempt, with time to first token measured at the router.
  *
  * Run it: `UPSTREAM=http://127.0.0.1:8001 deno run -A examples/router.ts` or
@@ -18,6 +18,17 @@ export interface RouterOptions {
   routes: Record<string, string[]>;
   /** Upstreams for models without a route. */
   fallback: string[];
+  /**
+   * `gen_ai.provider.name` of an upstream; `undefined` lets llmtrace tell it
+   * from the host and the wire API. @default "vllm" for every upstream
+   */
+  providerName?: (upstream: string) => string | undefined;
+}
+
+/** Gemini names the model in the path: its route template, with `{model}`. */
+function routeOf(req: Request): string | undefined {
+  const m = /^\/(v1\w*)\/models\/[^/:]+:(\w+)$/.exec(new URL(req.url).pathname);
+  return m ? `/${m[1]}/models/{model}:${m[2]}` : undefined;
 }
 
 /**
@@ -34,24 +45,34 @@ export function createRouter(
       return Response.json({ error: { message: "use POST" } }, { status: 405 });
     }
     const body = await req.text();
+    const path = new URL(req.url).pathname;
     let model = "";
     try {
-      model = String(JSON.parse(body).model ?? "");
+      model = String(
+        JSON.parse(body).model ?? /\/models\/([^/:]+):/.exec(path)?.[1] ?? "",
+      );
     } catch {
       return Response.json({ error: { message: "invalid JSON" } }, {
         status: 400,
       });
     }
     const upstreams = opts.routes[model] ?? opts.fallback;
-    const path = new URL(req.url).pathname;
+    const search = new URL(req.url).search;
     let lastError: unknown;
     for (let attempt = 0; attempt < upstreams.length; attempt++) {
       try {
-        const res = await tracedFetch(`${upstreams[attempt]}${path}`, {
+        const upstream = upstreams[attempt];
+        const res = await tracedFetch(`${upstream}${path}${search}`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body,
-        }, { request: req, attempt, providerName: "vllm" });
+        }, {
+          request: req,
+          attempt,
+          providerName: opts.providerName
+            ? opts.providerName(upstream)
+            : "vllm",
+        });
         if (res.status >= 500 && attempt < upstreams.length - 1) {
           await res.body?.cancel();
           continue; // try the next upstream
@@ -64,7 +85,7 @@ export function createRouter(
     return Response.json({
       error: { message: `no upstream answered: ${String(lastError)}` },
     }, { status: 502 });
-  }, { route: "/v1/chat/completions", providerName: "llmtrace-router" });
+  }, { route: routeOf, providerName: "llmtrace-router" });
 }
 
 if (import.meta.main) {

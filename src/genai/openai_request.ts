@@ -92,6 +92,7 @@ const KNOWN_ROUTES: ReadonlySet<string> = new Set([
   "/v1/completions",
   "/v1/embeddings",
   "/v1/responses",
+  "/v1/messages",
   "/v1/models",
   "/v1/audio/transcriptions",
   "/v1/audio/translations",

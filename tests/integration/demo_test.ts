@@ -1,9 +1,11 @@
 // The quick start's main job, run the way a user runs it (`deno run -A
 // examples/demo.ts`, `bun examples/demo.ts`): it must exit 0 on its embedded
-// defaults, fit 100 columns, print its four calls, the 21 spans of its four
-// traces as waterfalls, and a TTFT / TPOT summary from metricsHandler()
-// whose counts and means agree with what the demo's engine does (prefill
-// 25 ms, decode 6 ms per token).
+// defaults, fit 100 columns, print its four chat calls and one streamed call
+// of each other wire API (Responses, Messages, Gemini), the 30 spans of its
+// seven traces as waterfalls (the other APIs' router spans with their TTFT
+// and tokens), and a TTFT / TPOT summary from metricsHandler() whose counts
+// and means agree with what the demo's engine does (prefill 25 ms, decode
+// 6 ms per token) and its provider stand-in (first content after 30 ms).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -14,7 +16,7 @@ const SERIES =
   /^\s+(TTFT|TPOT) (llm_request \(engine\)|router)\s+(\d+) × mean\s+([\d.]+) ms · p50 ≈\s+([\d.]+) ms · p95 ≈\s+([\d.]+) ms$/;
 
 test(
-  "the demo runs on its defaults: 4 calls, 21 spans in 4 traces, a TTFT/TPOT summary, 100 columns",
+  "the demo runs on its defaults: 7 calls, 30 spans in 7 traces, a TTFT/TPOT summary, 100 columns",
   {
     timeout: 90_000,
   },
@@ -46,6 +48,9 @@ test(
         "non-streamed",
         "cancelled by the client",
         "upstream down, falls back",
+        "responses API, streamed",
+        "messages API, streamed",
+        "gemini API, streamed",
       ]
     ) {
       assert.ok(
@@ -55,11 +60,33 @@ test(
         `no result line for "${label}":\n${r.stdout}`,
       );
     }
-    assert.ok(lines.includes("21 spans in 4 traces"), r.stdout);
+    assert.ok(lines.includes("30 spans in 7 traces"), r.stdout);
     const waterfalls = lines.filter((l) =>
       /^trace [0-9a-f]{32} +\d+ spans/.test(l)
     );
-    assert.equal(waterfalls.length, 4, r.stdout);
+    assert.equal(waterfalls.length, 7, r.stdout);
+    // The router's SERVER span and its CLIENT span to the provider, for each
+    // other API: the line under each shows the time to the first content
+    // delta (after the provider's 30 ms) and the tokens the API reported.
+    for (
+      const [span, tokens] of [
+        ["POST /v1/responses (server)", "37→11"],
+        ["chat gpt-4.1 (client)", "37→11"],
+        ["POST /v1/messages (server)", "25→15"],
+        ["chat claude-sonnet-4-5-20250929 (client)", "25→15"],
+        ["POST /v1/models/{model}:streamGenerateConte…", "8→1004"],
+        ["generate_content gemini-2.5-flash (client)", "8→1004"],
+      ]
+    ) {
+      const at = lines.findIndex((l) => l.trim().startsWith(span));
+      assert.ok(at >= 0, `no waterfall line for ${span}:\n${r.stdout}`);
+      const m = /ttft ([\d.]+)ms · tok (\d+→\d+) · http 200/.exec(
+        lines[at + 1],
+      );
+      assert.ok(m, `${span}: ${lines[at + 1]}`);
+      assert.ok(Number(m[1]) >= 30, `${span}: ttft ${m[1]} ms`);
+      assert.equal(m[2], tokens, span);
+    }
     assert.equal(
       lines.filter((l) => l.trim().startsWith("llm_request")).length,
       4,
@@ -87,9 +114,9 @@ test(
       "TTFT router",
     ], r.stdout);
     // The engine finishes 3 answers (the cancelled one records no TTFT); the
-    // router measures the 2 streams it read to the end.
+    // router measures the 2 chat streams it read to the end and the 3 others.
     assert.equal(series.get("TTFT llm_request (engine)")!.n, 3);
-    assert.equal(series.get("TTFT router")!.n, 2);
+    assert.equal(series.get("TTFT router")!.n, 5);
     for (const [name, s] of series) {
       assert.ok(s.p50 <= s.p95, `${name}: p50 ${s.p50} > p95 ${s.p95}`);
     }
