@@ -3,15 +3,6 @@
  * embeddings): its operation, from the path, and the fields of its body the
  * GenAI conventions record. Pure and never throwing.
  *
- * @example
- * ```ts
- * import { operationForPath, parseRequestBody } from "./openai_request.ts";
- *
- * const operation = operationForPath("/v1/chat/completions");
- * const info = parseRequestBody('{"model":"gpt-4o","temperature":0}', operation);
- * console.log(info?.model, info?.temperature); // "gpt-4o" 0
- * ```
- *
  * @module
  */
 import { finiteNumber, integer, isObject, parseJsonObject } from "./json.ts";
@@ -44,16 +35,6 @@ const EMBEDDINGS_SUFFIX = "/embeddings";
  * `/openai/deployments/x/...`). A query string, a fragment and trailing
  * slashes are ignored; the comparison is case-sensitive. Returns `undefined`
  * for anything else (including non-string input).
- *
- * @example
- * ```ts
- * import { operationForPath } from "./openai_request.ts";
- *
- * operationForPath("/v1/chat/completions"); // "chat"
- * operationForPath("/openai/v1/completions/"); // "text_completion"
- * operationForPath("/v1/embeddings?x=1"); // "embeddings"
- * operationForPath("/v1/models"); // undefined
- * ```
  */
 export function operationForPath(path: string): GenAIOperation | undefined {
   const p = barePath(path);
@@ -113,14 +94,6 @@ const KNOWN_ROUTES: ReadonlySet<string> = new Set([
  * OpenAI-compatible / vLLM fixed endpoints (`/v1/chat/completions`,
  * `/v1/embeddings`, `/health`, ...), else `undefined`: any other path may
  * carry ids and must not name a span.
- *
- * @example
- * ```ts
- * import { knownRoute } from "./openai_request.ts";
- *
- * knownRoute("/v1/chat/completions"); // "/v1/chat/completions"
- * knownRoute("/v1/users/12345/profile"); // undefined
- * ```
  */
 export function knownRoute(path: string): string | undefined {
   return KNOWN_ROUTES.has(path) ? path : undefined;
@@ -198,22 +171,6 @@ function stopSequences(value: unknown): string[] | undefined {
  * already-parsed JSON body. Never throws: non-objects give an object with
  * only `operation` (if passed), and each field of the wrong type is skipped
  * on its own.
- *
- * @example
- * ```ts
- * import { parseRequestJson } from "./openai_request.ts";
- *
- * const info = parseRequestJson({
- *   model: "gpt-4o-mini",
- *   max_tokens: 100,
- *   max_completion_tokens: 50,
- *   temperature: 0,
- *   stop: "\n",
- *   stream: true,
- *   stream_options: { include_usage: true },
- * }, "chat");
- * console.log(info.maxTokens, info.temperature, info.stop); // 50 0 ["\n"]
- * ```
  */
 export function parseRequestJson(
   value: unknown,
@@ -266,15 +223,6 @@ export function parseRequestJson(
  * Decodes (UTF-8, invalid bytes replaced) and parses a raw request body,
  * then reads it like {@link parseRequestJson}. Returns `undefined` when the
  * body is not JSON or not a JSON object. Never throws.
- *
- * @example
- * ```ts
- * import { parseRequestBody } from "./openai_request.ts";
- *
- * const body = new TextEncoder().encode('{"model":"text-embedding-3-small","input":"hi"}');
- * parseRequestBody(body, "embeddings"); // { operation: "embeddings", model: "text-embedding-3-small" }
- * parseRequestBody("not json"); // undefined
- * ```
  */
 export function parseRequestBody(
   bytes: Uint8Array | string,

@@ -3,14 +3,6 @@
  * finish reasons, usage and, when content capture is on, the output text.
  * Pure and never throwing.
  *
- * @example
- * ```ts
- * import { parseResponseBody } from "./openai_response.ts";
- *
- * const info = parseResponseBody('{"id":"c1","usage":{"prompt_tokens":3,"completion_tokens":1}}');
- * console.log(info?.inputTokens, info?.outputTokens); // 3 1
- * ```
- *
  * @module
  */
 import {
@@ -132,18 +124,6 @@ function messageText(content: unknown): string | undefined {
  * Reads the response fields OpenTelemetry GenAI cares about from an
  * already-parsed JSON body of a chat completion, completion or embeddings
  * response. Never throws; fields of the wrong type are omitted.
- *
- * @example
- * ```ts
- * import { parseResponseJson } from "./openai_response.ts";
- *
- * const info = parseResponseJson({
- *   model: "text-embedding-3-small",
- *   data: [{ embedding: [0.1, 0.2] }],
- *   usage: { prompt_tokens: 5, total_tokens: 5 },
- * });
- * console.log(info.model, info.inputTokens); // "text-embedding-3-small" 5
- * ```
  */
 export function parseResponseJson(value: unknown): GenAIResponseInfo {
   const info: GenAIResponseInfo = {};
@@ -202,16 +182,6 @@ export function parseResponseJson(value: unknown): GenAIResponseInfo {
  * Decodes (UTF-8, invalid bytes replaced) and parses a raw response body,
  * then reads it like {@link parseResponseJson}. Returns `undefined` when the
  * body is not JSON or not a JSON object. Never throws.
- *
- * @example
- * ```ts
- * import { parseResponseBody } from "./openai_response.ts";
- *
- * const info = parseResponseBody(
- *   '{"id":"cmpl-1","choices":[{"index":0,"text":"Hi","finish_reason":"length"}]}',
- * );
- * console.log(info?.outputText, info?.finishReasons); // "Hi" ["length"]
- * ```
  */
 export function parseResponseBody(
   bytes: Uint8Array | string,

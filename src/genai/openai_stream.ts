@@ -4,19 +4,6 @@
  * the SSE framer, it tells when the first content arrives and sums up ids,
  * model, finish reasons and usage. Never throws.
  *
- * @example
- * ```ts
- * import { OpenAIStreamReader } from "./openai_stream.ts";
- *
- * const reader = new OpenAIStreamReader();
- * const bytes = new TextEncoder().encode(
- *   'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n',
- * );
- * reader.push(bytes); // true: the first content arrived in this chunk
- * reader.end();
- * console.log(reader.info.contentChunks, reader.info.done); // 1 true
- * ```
- *
  * @module
  */
 import { SseFramer } from "./sse.ts";
@@ -38,16 +25,6 @@ import { isObject, type JsonObject } from "./json.ts";
 /**
  * What a streamed answer said so far: the response fields (as for a JSON
  * answer) plus the stream's own counts.
- *
- * @example
- * ```ts
- * import { OpenAIStreamReader, type StreamInfo } from "./openai_stream.ts";
- *
- * const reader = new OpenAIStreamReader();
- * reader.end();
- * const info: StreamInfo = reader.info;
- * console.log(info.chunks, info.done); // 0 false
- * ```
  */
 export interface StreamInfo
   extends Omit<GenAIResponseInfo, "finishReasons" | "choiceCount"> {
@@ -73,14 +50,6 @@ export interface StreamInfo
 
 /**
  * Options of {@link OpenAIStreamReader}.
- *
- * @example
- * ```ts
- * import { OpenAIStreamReader, type OpenAIStreamReaderOptions } from "./openai_stream.ts";
- *
- * const options: OpenAIStreamReaderOptions = { captureContent: true, maxEventBytes: 64 * 1024 };
- * new OpenAIStreamReader(options);
- * ```
  */
 export interface OpenAIStreamReaderOptions {
   /** Record the streamed text in {@link StreamInfo.outputText}. Default false. */
@@ -97,23 +66,6 @@ function nonEmptyString(value: unknown): boolean {
  * Reads an OpenAI-compatible `text/event-stream` chunk by chunk, parsing
  * each event's data at most once (and not at all for events that can only
  * change the counts once id, model and the first content are known).
- *
- * @example
- * ```ts
- * import { OpenAIStreamReader } from "./openai_stream.ts";
- *
- * const reader = new OpenAIStreamReader({ captureContent: true });
- * const upstream = new Response(
- *   'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\n' +
- *     'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n' +
- *     'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1}}\n\n' +
- *     "data: [DONE]\n\n",
- * ).body!;
- * for await (const chunk of upstream) reader.push(chunk);
- * reader.end();
- * const { outputText, finishReasons, outputTokens } = reader.info;
- * console.log(outputText, finishReasons, outputTokens); // "Hello" ["stop"] 1
- * ```
  */
 export class OpenAIStreamReader {
   readonly #framer: SseFramer;

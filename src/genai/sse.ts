@@ -5,33 +5,11 @@
  * buffering); what the data means is for the reader built on it
  * (`openai_stream.ts`), which decodes only the events it must parse.
  *
- * @example
- * ```ts
- * import { SseFramer } from "./sse.ts";
- *
- * const dec = new TextDecoder();
- * const events: string[] = [];
- * const framer = new SseFramer((buf, start, end) =>
- *   events.push(dec.decode(buf.subarray(start, end)))
- * );
- * framer.push(new TextEncoder().encode("data: a\n\n: comment\ndata: b\ndata: c\n\n"));
- * framer.end();
- * console.log(events); // ["a", "b\nc"]
- * ```
- *
  * @module
  */
 
 /**
  * Options of {@link SseFramer}.
- *
- * @example
- * ```ts
- * import { SseFramer, type SseFramerOptions } from "./sse.ts";
- *
- * const options: SseFramerOptions = { maxEventBytes: 64 * 1024 };
- * new SseFramer(() => {}, options);
- * ```
  */
 export interface SseFramerOptions {
   /**
@@ -89,16 +67,6 @@ function isDataLine(buf: Uint8Array, start: number, end: number): boolean {
  * Events, line ends and multi-byte characters may be split across chunks at
  * any byte. Never throws: `onEvent` must not throw either (if it does, the
  * error is dropped and the current line discarded).
- *
- * @example
- * ```ts
- * import { SseFramer } from "./sse.ts";
- *
- * const framer = new SseFramer((data) => console.log(data));
- * const enc = new TextEncoder();
- * framer.push(enc.encode("data: {\"a\""));
- * framer.push(enc.encode(":1}\r\n\r\n")); // logs {"a":1}
- * ```
  */
 export class SseFramer {
   readonly #onEvent: SseEventHandler;

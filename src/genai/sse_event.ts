@@ -3,16 +3,6 @@
  * into the chunk while the event is one line of it, else its lines joined
  * (with `\n`) in one owned, reused buffer; bounded by the framer's limit.
  *
- * @example
- * ```ts
- * import { SseEventData } from "./sse_event.ts";
- *
- * const data = new SseEventData();
- * const line = new TextEncoder().encode("data: hi");
- * data.add(line, 6, line.length, false);
- * console.log(new TextDecoder().decode(data.buf!.subarray(data.start, data.end))); // hi
- * ```
- *
  * @module
  */
 
@@ -27,18 +17,6 @@ export const KEEP_CAPACITY = 64 * 1024;
  * directly (a hot path): `buf[start..end)` is the data so far, `undefined`
  * when no data line has come; `bytes` counts the data lines with their
  * field names, for the limit; `oversized` marks an event that outgrew it.
- *
- * @example
- * ```ts
- * import { SseEventData } from "./sse_event.ts";
- *
- * const data = new SseEventData();
- * const bytes = new TextEncoder().encode("a\nb");
- * data.add(bytes, 0, 1, false);
- * data.add(bytes, 2, 3, false); // joined: "a\nb", copied
- * data.reset();
- * console.log(data.buf); // undefined
- * ```
  */
 export class SseEventData {
   /** Where the data lies: a chunk (one line, viewed) or the owned buffer. */
