@@ -20,7 +20,11 @@ import {
   readGeminiRequest,
   readGeminiResponse,
 } from "../../src/genai/gemini.ts";
-import { wireCall } from "../../src/genai/wire.ts";
+import { wireCall, withOperation } from "../../src/genai/wire.ts";
+import {
+  requestAttributes,
+  responseAttributes,
+} from "../../src/genai/attributes.ts";
 import type { GenAIStreamReader } from "../../src/genai/wire_stream.ts";
 import {
   ANTHROPIC_MODEL,
@@ -736,4 +740,66 @@ test("bad input: unknown events, non-JSON data, a truncated event and a huge one
       assert.doesNotThrow(() => read(v).content?.());
     }
   }
+});
+
+// --- attributes --------------------------------------------------------------------
+
+test("attributes: cache writes under the current name, and the legacy cache_creation in dual mode only; reasoning tokens", () => {
+  const info = readMessagesResponse({
+    ...MESSAGES_JSON,
+    usage: {
+      input_tokens: 10,
+      cache_read_input_tokens: 20,
+      cache_creation_input_tokens: 30,
+      output_tokens: 40,
+      output_tokens_details: { thinking_tokens: 25 },
+    },
+  }, false);
+  const dual = responseAttributes(info, "dual", false);
+  assert.equal(dual["gen_ai.usage.input_tokens"], 60);
+  assert.equal(dual["gen_ai.usage.prompt_tokens"], 60);
+  assert.equal(dual["gen_ai.usage.cache_read.input_tokens"], 20);
+  assert.equal(dual["gen_ai.usage.cache_write.input_tokens"], 30);
+  assert.equal(dual["gen_ai.usage.cache_creation.input_tokens"], 30);
+  assert.equal(dual["gen_ai.usage.reasoning.output_tokens"], 25);
+  const latest = responseAttributes(info, "latest", false);
+  assert.equal(latest["gen_ai.usage.cache_write.input_tokens"], 30);
+  assert.equal("gen_ai.usage.cache_creation.input_tokens" in latest, false);
+  assert.equal("gen_ai.usage.prompt_tokens" in latest, false);
+  assert.equal(latest["gen_ai.usage.reasoning.output_tokens"], 25);
+});
+
+test("attributes: output type always; content, system instructions apart, only when captured", () => {
+  const info = readMessagesRequest({
+    model: "m",
+    max_tokens: 1,
+    system: "Be terse.",
+    output_config: { format: { type: "json_schema", schema: {} } },
+    messages: [{ role: "user", content: "Hi" }],
+  });
+  const off = requestAttributes(info, "latest", false);
+  assert.equal(off["gen_ai.output.type"], "json");
+  assert.equal("gen_ai.input.messages" in off, false);
+  assert.equal("gen_ai.system_instructions" in off, false);
+  const on = requestAttributes(info, "latest", true);
+  assert.deepEqual(JSON.parse(String(on["gen_ai.input.messages"])), [
+    { role: "user", parts: [{ type: "text", content: "Hi" }] },
+  ]);
+  assert.deepEqual(JSON.parse(String(on["gen_ai.system_instructions"])), [
+    { type: "text", content: "Be terse." },
+  ]);
+});
+
+test("withOperation: the operation option keeps the path's API, or picks OpenAI's", () => {
+  const messages = withOperation(wireCall("/v1/messages"), "text_completion");
+  assert.equal(messages.api.name, "anthropic");
+  assert.equal(messages.operation, "text_completion");
+  const none = withOperation(undefined, "embeddings");
+  assert.equal(none.api.name, "openai");
+  assert.equal(none.operation, "embeddings");
+  assert.equal(
+    withOperation(wireCall("/v1/chat/completions"), "chat"),
+    wireCall("/v1/chat/completions"),
+    "OpenAI's calls are made once, not per request",
+  );
 });
