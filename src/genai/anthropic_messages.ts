@@ -286,6 +286,13 @@ export class MessagesStreamReader extends WireStreamReader {
         s.errorType = errorType(event);
         this.done = true;
         break;
+      case undefined:
+        // An error body without the Messages envelope (`{"error": {…}}`).
+        if (isObject(event.error)) {
+          s.errorType = errorType(event);
+          this.done = true;
+        }
+        break;
       case "content_block_start": {
         const b = event.content_block;
         if (

@@ -299,10 +299,11 @@ export class ResponsesStreamReader extends WireStreamReader {
       }
       return true;
     }
-    if (type === "error") {
-      this.summary.errorType = typeof event.code === "string" && event.code
-        ? event.code
-        : "error";
+    if (type === "error" || (type === undefined && isObject(event.error))) {
+      // `{"type":"error","code":…}`, or an error body (`{"error":{…}}`).
+      const e = isObject(event.error) ? event.error : event;
+      const code = [e.code, e.type].find((v) => typeof v === "string" && v);
+      this.summary.errorType = (code as string | undefined) ?? "error";
       this.done = true;
       return false;
     }

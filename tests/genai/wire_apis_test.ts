@@ -803,3 +803,15 @@ test("withOperation: the operation option keeps the path's API, or picks OpenAI'
     "OpenAI's calls are made once, not per request",
   );
 });
+
+test('stream errors without the API\'s envelope ({"error":{…}}, as OpenAI-compatible servers send) are errors too', () => {
+  const body = sseText([[undefined, {
+    error: { message: "boom", type: "BadRequestError", code: 400 },
+  }]]);
+  const messages = new MessagesStreamReader();
+  feed(messages, enc.encode(sseText(messagesEvents().slice(0, 1)) + body));
+  assert.equal(messages.info.errorType, "BadRequestError");
+  const responses = new ResponsesStreamReader();
+  feed(responses, enc.encode(sseText(responsesEvents().slice(0, 1)) + body));
+  assert.equal(responses.info.errorType, "BadRequestError");
+});
