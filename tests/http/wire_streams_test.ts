@@ -37,6 +37,7 @@ function sseUpstream(
   body: string | Uint8Array,
   contentType = "text/event-stream",
   lingerMs = 0,
+  status = 200,
 ) {
   const bytes = typeof body === "string"
     ? new TextEncoder().encode(body)
@@ -54,7 +55,7 @@ function sseUpstream(
           }
         },
       }),
-      { headers: { "content-type": contentType } },
+      { status, headers: { "content-type": contentType } },
     );
 }
 
@@ -135,6 +136,18 @@ for (const [id, path, events, type] of ERRORS) {
     }
   });
 }
+
+test("an error event under an error status: the status stays the error's type", async () => {
+  const { spans } = await through(
+    "status-and-event",
+    sseUpstream(sseText(messagesEvents("error")), "text/event-stream", 0, 529),
+    "/v1/messages",
+  );
+  for (const s of spans) {
+    assert.equal(s.status.code, ERROR, s.name);
+    assert.equal(s.attributes["error.type"], "529", s.name);
+  }
+});
 
 test("responses-incomplete: response.incomplete is a finish reason, not an error", async () => {
   const { spans } = await through(
