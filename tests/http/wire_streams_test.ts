@@ -13,6 +13,7 @@ import type { ReceivedSpan } from "../support/otlp_receiver.ts";
 import { withServer } from "../support/servers.ts";
 import { type Tracing, useTracing } from "../support/tracing.ts";
 import {
+  GEMINI_JSON,
   geminiEvents,
   messagesEvents,
   responsesEvents,
@@ -31,6 +32,7 @@ useTracing("wire-streams-test", (ready) => (t = ready), {
 });
 
 const GEMINI_PATH = "/v1beta/models/gemini-2.5-flash:streamGenerateContent";
+const GEMINI_JSON_PATH = "/v1beta/models/gemini-2.5-flash:generateContent";
 
 /** An upstream answering `body` (all at once, then open `lingerMs` more). */
 function sseUpstream(
@@ -146,6 +148,32 @@ test("an error event under an error status: the status stays the error's type", 
   for (const s of spans) {
     assert.equal(s.status.code, ERROR, s.name);
     assert.equal(s.attributes["error.type"], "529", s.name);
+  }
+});
+
+test("JSON answers that report a failure in a 200 (a failed Response, a Gemini error object) are errors", async () => {
+  const cases: [string, string, unknown, string][] = [
+    ["json-failed", "/v1/responses", {
+      id: "resp_1",
+      object: "response",
+      status: "failed",
+      error: { code: "server_error", message: "x" },
+      output: [],
+    }, "server_error"],
+    [
+      "json-gemini-error",
+      GEMINI_JSON_PATH,
+      { error: { code: 500, message: "x", status: "INTERNAL" } },
+      "INTERNAL",
+    ],
+    ["json-gemini-ok", GEMINI_JSON_PATH, GEMINI_JSON, ""],
+  ];
+  for (const [id, path, body, type] of cases) {
+    const { spans } = await through(id, () => Response.json(body), path);
+    for (const s of spans) {
+      assert.equal(s.status.code, type ? ERROR : UNSET, `${id} ${s.name}`);
+      assert.equal(s.attributes["error.type"], type || undefined, id);
+    }
   }
 });
 
