@@ -42,11 +42,6 @@ import {
   WireStreamReader,
 } from "./wire_stream.ts";
 
-/** Whether a (bare) path is a Messages call: `…/messages`, not an Assistants thread's. */
-export function isMessagesPath(p: string): boolean {
-  return p.endsWith("/messages") && !p.includes("/threads/");
-}
-
 function stringList(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const out = value.filter((v): v is string => typeof v === "string");

@@ -42,27 +42,6 @@ import {
   WireStreamReader,
 } from "./wire_stream.ts";
 
-const GENERATE = ":generateContent";
-const STREAM = ":streamGenerateContent";
-
-/**
- * The model and streaming of a (bare) Gemini path, or `undefined` when it
- * is not a `models/{model}:generateContent` or `:streamGenerateContent` call.
- */
-export function geminiPath(
-  p: string,
-): { model: string; stream: boolean } | undefined {
-  const stream = p.endsWith(STREAM);
-  if (!stream && !p.endsWith(GENERATE)) return undefined;
-  const colon = p.length - (stream ? STREAM.length : GENERATE.length);
-  const slash = p.lastIndexOf("/", colon);
-  if (slash < 7 || p.slice(slash - 7, slash + 1) !== "/models/") {
-    return undefined;
-  }
-  const model = p.slice(slash + 1, colon);
-  return model ? { model, stream } : undefined;
-}
-
 /** One `Part` of Gemini content, in the conventions' schema. */
 function partOf(p: JsonObject): Part | undefined {
   if (typeof p.text === "string") {

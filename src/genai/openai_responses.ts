@@ -46,11 +46,6 @@ import {
   WireStreamReader,
 } from "./wire_stream.ts";
 
-/** Whether a (bare) path is a Responses call: `…/responses`. */
-export function isResponsesPath(p: string): boolean {
-  return p.endsWith("/responses");
-}
-
 /** One content item of an input message, as a part. */
 function inputPart(b: JsonObject): Part | undefined {
   switch (b.type) {

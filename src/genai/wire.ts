@@ -10,6 +10,12 @@
  * | Anthropic Messages | `/messages` | `anthropic_messages.ts` |
  * | Gemini | `/models/{model}:generateContent`, `:streamGenerateContent` | `gemini.ts` |
  *
+ * The OpenAI readers load with this module; the other three load together
+ * (`wire_readers.ts`) when tracing or metrics start, or at the first request
+ * of one of them, so a program that never traces never evaluates them. A
+ * request read before they have loaded gets its operation, model (Gemini)
+ * and HTTP attributes, not the rest.
+ *
  * @module
  */
 import {
@@ -25,25 +31,11 @@ import {
 } from "./openai_response.ts";
 import { OpenAIStreamReader } from "./openai_stream.ts";
 import { parseJsonObject } from "./json.ts";
-import {
-  isResponsesPath,
-  readResponsesRequest,
-  readResponsesResponse,
-  ResponsesStreamReader,
-} from "./openai_responses.ts";
-import {
-  isMessagesPath,
-  MessagesStreamReader,
-  readMessagesRequest,
-  readMessagesResponse,
-} from "./anthropic_messages.ts";
-import {
-  geminiPath,
-  GeminiStreamReader,
-  readGeminiRequest,
-  readGeminiResponse,
-} from "./gemini.ts";
-import type { GenAIStreamReader, StreamReaderOptions } from "./wire_stream.ts";
+import type {
+  GenAIStreamReader,
+  StreamReaderOptions,
+  StreamSummary,
+} from "./wire_stream.ts";
 import { describe } from "../core/validate.ts";
 
 /**
@@ -91,23 +83,52 @@ const OPENAI: WireApi = {
   readResponse: (value) => parseResponseJson(value),
   streamReader: (o) => new OpenAIStreamReader(o),
 };
+type Readers = typeof import("./wire_readers.ts");
+let readers: Readers | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads the Responses, Messages and Gemini readers (once); resolves when
+ * they are in place. Never rejects: without them those APIs get the
+ * attributes of their path only.
+ */
+export function loadWireReaders(): Promise<void> {
+  return loading ??= import("./wire_readers.ts").then(
+    (m) => {
+      readers = m;
+    },
+    () => {},
+  );
+}
+
+/** A stream that came before the readers: counted as nothing. */
+const UNREAD: GenAIStreamReader = {
+  push: () => false,
+  end: () => false,
+  complete: false,
+  bufferedBytes: 0,
+  get info(): StreamSummary {
+    return { chunks: 0, contentChunks: 0, errors: 0 };
+  },
+};
+
 const RESPONSES: WireApi = {
   name: "openai_responses",
   provider: "openai",
-  readResponse: readResponsesResponse,
-  streamReader: (o) => new ResponsesStreamReader(o),
+  readResponse: (v, c) => readers ? readers.readResponsesResponse(v, c) : {},
+  streamReader: (o) => readers ? new readers.ResponsesStreamReader(o) : UNREAD,
 };
 const MESSAGES: WireApi = {
   name: "anthropic",
   provider: "anthropic",
-  readResponse: readMessagesResponse,
-  streamReader: (o) => new MessagesStreamReader(o),
+  readResponse: (v, c) => readers ? readers.readMessagesResponse(v, c) : {},
+  streamReader: (o) => readers ? new readers.MessagesStreamReader(o) : UNREAD,
 };
 const GEMINI: WireApi = {
   name: "gemini",
   provider: "gcp.gemini",
-  readResponse: readGeminiResponse,
-  streamReader: (o) => new GeminiStreamReader(o),
+  readResponse: (v, c) => readers ? readers.readGeminiResponse(v, c) : {},
+  streamReader: (o) => readers ? new readers.GeminiStreamReader(o) : UNREAD,
 };
 
 /** The OpenAI calls, one per operation (made once: no object per request). */
@@ -127,12 +148,14 @@ function openaiCall(operation: GenAIOperation): WireCall {
 const RESPONSES_CALL: WireCall = {
   api: RESPONSES,
   operation: "chat",
-  readRequest: readResponsesRequest,
+  readRequest: (v) =>
+    readers ? readers.readResponsesRequest(v) : { operation: "chat" },
 };
 const MESSAGES_CALL: WireCall = {
   api: MESSAGES,
   operation: "chat",
-  readRequest: readMessagesRequest,
+  readRequest: (v) =>
+    readers ? readers.readMessagesRequest(v) : { operation: "chat" },
 };
 
 function geminiCall(model: string | undefined, stream: boolean): WireCall {
@@ -140,8 +163,40 @@ function geminiCall(model: string | undefined, stream: boolean): WireCall {
     api: GEMINI,
     operation: "generate_content",
     model,
-    readRequest: (v) => readGeminiRequest(v, model, stream),
+    readRequest: (v) =>
+      readers
+        ? readers.readGeminiRequest(v, model, stream)
+        : { operation: "generate_content", stream, ...(model && { model }) },
   };
+}
+
+/** Whether a (bare) path is a Responses call: `…/responses`. */
+function isResponsesPath(p: string): boolean {
+  return p.endsWith("/responses");
+}
+
+/** Whether a (bare) path is a Messages call: `…/messages`, not an Assistants thread's. */
+function isMessagesPath(p: string): boolean {
+  return p.endsWith("/messages") && !p.includes("/threads/");
+}
+
+const GENERATE = ":generateContent";
+const STREAM = ":streamGenerateContent";
+
+/**
+ * The model and streaming of a (bare) Gemini path, or `undefined` when it
+ * is not a `models/{model}:generateContent` or `:streamGenerateContent` call.
+ */
+function geminiPath(p: string): { model: string; stream: boolean } | undefined {
+  const stream = p.endsWith(STREAM);
+  if (!stream && !p.endsWith(GENERATE)) return undefined;
+  const colon = p.length - (stream ? STREAM.length : GENERATE.length);
+  const slash = p.lastIndexOf("/", colon);
+  if (slash < 7 || p.slice(slash - 7, slash + 1) !== "/models/") {
+    return undefined;
+  }
+  const model = p.slice(slash + 1, colon);
+  return model ? { model, stream } : undefined;
 }
 
 /**
@@ -162,7 +217,15 @@ export function wireCall(
     if (operation !== undefined) return openaiCall(operation);
     if (name === "openai") return openaiCall("chat");
   }
-  const p = barePath(path) ?? "/";
+  const call = otherCall(barePath(path) ?? "/", name);
+  // Tracing started some other way (a tracer of the caller's own, the
+  // runtime's telemetry): the readers are needed from now on.
+  if (call !== undefined && readers === undefined) loadWireReaders();
+  return call;
+}
+
+/** The Responses, Messages or Gemini call of a bare path. */
+function otherCall(p: string, name?: WireApiName): WireCall | undefined {
   if (name === undefined || name === "openai_responses") {
     if (name !== undefined || isResponsesPath(p)) return RESPONSES_CALL;
   }

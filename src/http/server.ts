@@ -18,7 +18,7 @@ import {
 } from "../core/measurement_sink.ts";
 import { describe, expectFunction } from "../core/validate.ts";
 import { requestAttributes } from "../genai/attributes.ts";
-import type { WireApi } from "../genai/wire.ts";
+import { loadWireReaders, type WireApi } from "../genai/wire.ts";
 import type {
   GenAIOperation,
   GenAIRequestInfo,
@@ -141,7 +141,10 @@ export function traceHandler<A extends any[]>(
   const fixedTracer = plan.tracer;
   // A tracer of the caller's own, or the runtime's telemetry, means spans
   // from the first request on: have the API ready by then.
-  if (fixedTracer || plan.native) loadOtelApi().catch(() => {});
+  if (fixedTracer || plan.native) {
+    loadOtelApi().catch(() => {});
+    loadWireReaders();
+  }
 
   // Tracing off: call the handler directly, not through an async function,
   // so a synchronous Response stays synchronous, as without llmtrace.

@@ -13,6 +13,7 @@ import {
   setMeasurementSink,
 } from "../core/measurement_sink.ts";
 import { loadOtelApi } from "../core/api.ts";
+import { loadWireReaders } from "../genai/wire.ts";
 import { buildResource } from "../sdk/resource.ts";
 import { semconvMode } from "../core/attributes.ts";
 import { describe } from "../core/validate.ts";
@@ -66,6 +67,8 @@ let starting: Promise<void> | undefined;
 let pullRequested = false;
 
 async function start(options: StartMetricsOptions): Promise<void> {
+  // Measured requests of every wire API read their answers.
+  await loadWireReaders();
   const recording = await import("./recording_bundle.ts");
   const config = recording.resolveMetricsConfig({
     endpoint: options.endpoint,

@@ -6,6 +6,7 @@
  */
 import type { Attributes, Tracer } from "../core/types.ts";
 import { _api, loadOtelApi } from "../core/api.ts";
+import { loadWireReaders } from "../genai/wire.ts";
 import { VLLM_PROCESS_KIND, VLLM_PROCESS_NAME } from "../core/keys.ts";
 import { _setProvider } from "../core/tracer.ts";
 import { awaitPending } from "../core/pending.ts";
@@ -95,6 +96,8 @@ export async function initTracer(
   if (sdkDisabled()) {
     return (await loadOtelApi()).trace.getTracer(instrumentingModuleName);
   }
+  // The readers of the wire APIs beyond OpenAI's, before the first request.
+  await loadWireReaders();
   const native = nativeTelemetry();
   // A misconfiguration of traces, then of metrics, is an error here.
   const config = native ? undefined : resolveExporterConfig(otlpTracesEndpoint);

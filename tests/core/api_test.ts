@@ -97,3 +97,39 @@ test("a fresh process with tracing off runs untraced, its context helpers work b
     },
   });
 });
+
+test("mod.ts reaches none of the Responses, Messages and Gemini readers through static imports (they load when tracing starts)", () => {
+  const g = graph(resolve(root, "mod.ts"));
+  assert.ok(g.has(resolve(root, "src/genai/wire.ts")), "wire.ts is walked");
+  const readers = [
+    "src/genai/wire_readers.ts",
+    "src/genai/openai_responses.ts",
+    "src/genai/anthropic_messages.ts",
+    "src/genai/gemini.ts",
+  ].filter((f) => g.has(resolve(root, f)));
+  assert.deepEqual(readers, []);
+});
+
+test("before the other wire APIs' readers load, a request has its path's attributes; after, its body's", async () => {
+  const r = await runFixture("wire_lazy.ts", CLEAN_ENV);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+  assert.deepEqual(out, {
+    before: {
+      messages: { operation: "chat" },
+      gemini: { operation: "generate_content", stream: true, model: "g-1" },
+      stream: { chunks: 0, contentChunks: 0, errors: 0 },
+      answer: {},
+    },
+    after: {
+      messages: { operation: "chat", model: "m", maxTokens: 5 },
+      gemini: {
+        operation: "generate_content",
+        stream: true,
+        model: "g-1",
+        topK: 3,
+      },
+      answer: { id: "x", finishReasons: ["end_turn"] },
+    },
+  });
+});
