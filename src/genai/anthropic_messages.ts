@@ -16,6 +16,7 @@ import {
   integer,
   isObject,
   type JsonObject,
+  stringArray,
   tokenCount,
 } from "./json.ts";
 import type { GenAIRequestInfo } from "./openai_request.ts";
@@ -41,12 +42,6 @@ import {
   typeString,
   WireStreamReader,
 } from "./wire_stream.ts";
-
-function stringList(value: unknown): string[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const out = value.filter((v): v is string => typeof v === "string");
-  return out.length > 0 ? out : undefined;
-}
 
 /** One content block of a request or a `Message`, as parts. */
 function blockPart(b: JsonObject): Part | undefined {
@@ -117,7 +112,7 @@ export function readMessagesRequest(value: unknown): GenAIRequestInfo {
     if (topP !== undefined) info.topP = topP;
     const topK = integer(value.top_k);
     if (topK !== undefined) info.topK = topK;
-    const stop = stringList(value.stop_sequences);
+    const stop = stringArray(value.stop_sequences);
     if (stop !== undefined) info.stop = stop;
     if (typeof value.stream === "boolean") info.stream = value.stream;
     const config = value.output_config;

@@ -19,6 +19,7 @@ import {
   integer,
   isObject,
   type JsonObject,
+  stringArray,
   tokenCount,
 } from "./json.ts";
 import type { GenAIRequestInfo } from "./openai_request.ts";
@@ -105,12 +106,6 @@ function requestContent(
   return out;
 }
 
-function stringList(value: unknown): string[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const out = value.filter((v): v is string => typeof v === "string");
-  return out.length > 0 ? out : undefined;
-}
-
 /**
  * Reads a Gemini request body (the model and streaming come from the path):
  * `generationConfig`'s maxOutputTokens, temperature, topP, topK,
@@ -137,7 +132,7 @@ export function readGeminiRequest(
       if (topP !== undefined) info.topP = topP;
       const topK = integer(c.topK ?? c.top_k);
       if (topK !== undefined) info.topK = topK;
-      const stop = stringList(c.stopSequences ?? c.stop_sequences);
+      const stop = stringArray(c.stopSequences ?? c.stop_sequences);
       if (stop !== undefined) info.stop = stop;
       const n = integer(c.candidateCount ?? c.candidate_count);
       if (n !== undefined) info.n = n;

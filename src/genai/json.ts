@@ -62,3 +62,27 @@ export function parseJson(bytes: Uint8Array | string): unknown {
     return undefined;
   }
 }
+
+/**
+ * Decodes and parses one event's data `buf[start..end)`: the object, or
+ * `undefined` when it is not a JSON object.
+ */
+export function parseObjectAt(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(decoder.decode(buf.subarray(start, end)));
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The strings of an array, `undefined` when there are none. */
+export function stringArray(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out = value.filter((v): v is string => typeof v === "string");
+  return out.length > 0 ? out : undefined;
+}

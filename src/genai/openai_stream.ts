@@ -20,7 +20,7 @@ import {
   readUsage,
   type UsageInfo,
 } from "./openai_response.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import { isObject, type JsonObject, parseObjectAt } from "./json.ts";
 
 /**
  * What a streamed answer said so far: the response fields (as for a JSON
@@ -187,14 +187,8 @@ export class OpenAIStreamReader {
         return;
       }
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(decoder.decode(buf.subarray(start, end)));
-    } catch {
-      this.#errors++;
-      return;
-    }
-    if (!isObject(value)) {
+    const value = parseObjectAt(buf, start, end);
+    if (value === undefined) {
       this.#errors++;
       return;
     }
@@ -254,8 +248,6 @@ export class OpenAIStreamReader {
     readUsage(event.usage, this.#usage);
   }
 }
-
-const decoder = new TextDecoder();
 
 /** Whether `buf[start..end)` is `[DONE]`, JSON whitespace around it allowed. */
 function isDone(buf: Uint8Array, start: number, end: number): boolean {

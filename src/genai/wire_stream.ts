@@ -8,7 +8,7 @@
  * @module
  */
 import { SseFramer } from "./sse.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import { type JsonObject, parseObjectAt } from "./json.ts";
 import type { GenAIResponseInfo } from "./openai_response.ts";
 
 /**
@@ -272,14 +272,8 @@ export abstract class WireStreamReader implements GenAIStreamReader {
       this.#chunks++;
       return;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(decoder.decode(buf.subarray(start, end)));
-    } catch {
-      this.#errors++;
-      return;
-    }
-    if (!isObject(value)) {
+    const value = parseObjectAt(buf, start, end);
+    if (value === undefined) {
       this.#errors++;
       return;
     }
