@@ -191,6 +191,7 @@ function tarball(): Promise<string> {
         "README.md",
         "LICENSE",
         "mod.ts",
+        "view.ts",
         "tsconfig.build.json",
         "src",
         "scripts",
@@ -287,7 +288,16 @@ test(
     // publish.exclude leaves out the rest), nothing installed.
     const pkg = join(dir, "llmtrace-src");
     mkdirSync(pkg);
-    for (const f of ["deno.json", "mod.ts", "src", "LICENSE", "README.md"]) {
+    for (
+      const f of [
+        "deno.json",
+        "mod.ts",
+        "view.ts",
+        "src",
+        "LICENSE",
+        "README.md",
+      ]
+    ) {
       cpSync(join(repoRoot, f), join(pkg, f), { recursive: true });
     }
     const p = join(dir, "deno-links");
