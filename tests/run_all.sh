@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
-[ -x node_modules/.bin/deno ] && [ -x node_modules/.bin/bun ] || npm install --no-audit --no-fund
+bash scripts/deps.sh
 DENO=node_modules/.bin/deno
 BUN=node_modules/.bin/bun
 tmp=$(mktemp -d)
