@@ -1,8 +1,9 @@
 // The readers of the OpenAI Responses, Anthropic Messages and Gemini wire
 // APIs (src/genai/openai_responses.ts, anthropic_messages.ts, gemini.ts) and
 // the choice of one per request (wire.ts), on the providers' own examples
-// (tests/support/wire_apis.ts): request fields, JSON answers, and streams
-// read as they pass, split anywhere.
+// and the official SDKs' recordings of the live APIs
+// (tests/support/wire_fixtures.ts, wire_apis.ts): request fields, JSON
+// answers, and streams read as they pass, split anywhere.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -28,16 +29,28 @@ import {
 import type { GenAIStreamReader } from "../../src/genai/wire_stream.ts";
 import {
   ANTHROPIC_MODEL,
+  eventData,
   GEMINI_JSON,
   GEMINI_MODEL,
   geminiEvents,
+  geminiText,
   MESSAGES_JSON,
+  MESSAGES_STREAM_TEXT,
   messagesEvents,
+  parseSse,
   RESPONSES_JSON,
+  RESPONSES_TEXT,
   responsesEvents,
   sseText,
   type WireEvent,
 } from "../support/wire_apis.ts";
+import {
+  GEMINI_STREAM_CHUNKS,
+  GEMINI_THOUGHT_JSON,
+  MESSAGES_THINKING_BODY,
+  MESSAGES_USAGE_FIELDS_BODY,
+  RESPONSES_LIVE_JSON,
+} from "../support/wire_fixtures.ts";
 
 const enc = new TextEncoder();
 
@@ -235,19 +248,22 @@ test("messages: the request's fields, top_k an int, system apart from the messag
   });
 });
 
-test("messages: a Message's input tokens include the cache reads and writes (the conventions' rule)", () => {
+test("messages: a Message (recorded from the API): id, model, stop_reason, usage; the cache counts even when 0", () => {
   const info = readMessagesResponse(MESSAGES_JSON, true);
   assert.deepEqual(info, {
-    id: "msg_013Zva2CMHLNnXjNJJKqJ2EF",
+    id: "msg_01T4jd6NyD9xGGtTPDC4ogy5",
     model: ANTHROPIC_MODEL,
     finishReasons: ["end_turn"],
-    inputTokens: 21 + 188086 + 0,
+    inputTokens: 406,
     cachedInputTokens: 0,
-    cacheWriteInputTokens: 188086,
-    outputTokens: 393,
+    cacheWriteInputTokens: 0,
+    outputTokens: 50,
     outputMessages: [{
       role: "assistant",
-      parts: [{ type: "text", content: "Hi! My name is Claude." }],
+      parts: [{
+        type: "text",
+        content: MESSAGES_JSON.content[0].text,
+      }],
     }],
   });
   assert.equal(
@@ -261,16 +277,26 @@ test("messages: a Message's input tokens include the cache reads and writes (the
     }, false),
     { errorType: "invalid_request_error" },
   );
-  const thinking = readMessagesResponse({
-    ...MESSAGES_JSON,
-    usage: {
-      input_tokens: 5,
-      output_tokens: 90,
-      output_tokens_details: { thinking_tokens: 60 },
-    },
-  }, false);
-  assert.equal(thinking.reasoningOutputTokens, 60);
-  assert.equal(thinking.inputTokens, 5);
+});
+
+test("messages stream: message_delta's cumulative usage replaces message_start's; input includes the cache reads and writes (the conventions' rule); thinking tokens", () => {
+  // anthropic-sdk-python's message_delta_fields_response.txt
+  const events = parseSse(MESSAGES_USAGE_FIELDS_BODY);
+  const { reader } = readAllWays(() => new MessagesStreamReader(), events);
+  assert.equal(reader.complete, true);
+  assert.deepEqual(reader.info, {
+    id: "msg_01MessageDeltaFields00000001",
+    model: "claude-sonnet-4-5",
+    finishReasons: ["end_turn"],
+    inputTokens: 40 + 7 + 12,
+    cachedInputTokens: 7,
+    cacheWriteInputTokens: 12,
+    outputTokens: 8,
+    reasoningOutputTokens: 3,
+    chunks: 6,
+    contentChunks: 1,
+    errors: 0,
+  });
 });
 
 test("messages stream: first content at the first content_block_delta, not message_start or ping; final usage from message_delta", () => {
@@ -282,22 +308,56 @@ test("messages stream: first content at the first content_block_delta, not messa
   assert.equal(first, eventEnd(events, 3), "the first content_block_delta");
   assert.equal(reader.complete, true);
   assert.deepEqual(reader.info, {
-    id: "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY",
+    id: "msg_013nnniYDrJDocdy5nrMU7cH",
     model: ANTHROPIC_MODEL,
-    inputTokens: 25,
-    outputTokens: 15,
+    inputTokens: 135,
+    cachedInputTokens: 0,
+    cacheWriteInputTokens: 0,
+    outputTokens: 10,
     finishReasons: ["end_turn"],
-    chunks: 8,
-    contentChunks: 2,
+    chunks: 10,
+    contentChunks: 4,
     errors: 0,
   });
+});
+
+test("messages stream: extended thinking (the streaming page's example): first content at the first thinking_delta; no usage anywhere, no counts", () => {
+  const events = parseSse(MESSAGES_THINKING_BODY);
+  const { reader, first } = readAllWays(
+    () => new MessagesStreamReader(),
+    events,
+  );
+  assert.equal(first, eventEnd(events, 2), "the first thinking_delta");
+  assert.equal(reader.complete, true);
+  assert.deepEqual(reader.info, {
+    id: "msg_01...",
+    model: "claude-opus-4-1-20250805",
+    finishReasons: ["end_turn"],
+    chunks: events.length,
+    contentChunks: 8,
+    errors: 0,
+  });
+  const capture = new MessagesStreamReader({ captureContent: true });
+  feed(capture, enc.encode(sseText(events)));
+  assert.deepEqual(capture.info.outputMessages, [{
+    role: "assistant",
+    parts: [
+      {
+        type: "reasoning",
+        content: "Let me solve this step by step:\n\n1. First break down " +
+          "27 * 453\n2. 453 = 400 + 50 + 3\n3. 27 * 400 = 10,800\n" +
+          "4. 27 * 50 = 1,350\n5. 27 * 3 = 81\n6. 10,800 + 1,350 + 81 = 12,231",
+      },
+      { type: "text", content: "27 * 453 = 12,231" },
+    ],
+  }]);
 });
 
 test("messages stream: message_start's output_tokens is a placeholder; a cut stream has no output count", () => {
   const reader = new MessagesStreamReader();
   feed(reader, enc.encode(sseText(messagesEvents().slice(0, 4))));
   assert.equal(reader.info.outputTokens, undefined);
-  assert.equal(reader.info.inputTokens, 25);
+  assert.equal(reader.info.inputTokens, 135);
   assert.equal(reader.complete, false);
 });
 
@@ -316,7 +376,9 @@ test("messages stream: keys in any order (type last, after a nested type) are re
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return Object.fromEntries(entries);
   };
-  const sorted = messagesEvents().map(([n, d]) => [n, reorder(d)] as WireEvent);
+  const sorted = messagesEvents().map((e) =>
+    [e[0], reorder(eventData(e))] as WireEvent
+  );
   const a = new MessagesStreamReader();
   const b = new MessagesStreamReader();
   const fa = feed(a, enc.encode(sseText(messagesEvents())));
@@ -377,7 +439,7 @@ test("messages stream: captured output joins the deltas (text, thinking, tool ar
         name: "get_weather",
         arguments: '{"city":"Paris"}',
       },
-      { type: "text", content: "Hello!" },
+      { type: "text", content: MESSAGES_STREAM_TEXT },
     ],
   }]);
 });
@@ -447,15 +509,22 @@ test("responses: a Response's status is mapped to finish reasons; failed is an e
     finishReasons: ["stop"],
     inputTokens: 37,
     outputTokens: 11,
-    cachedInputTokens: 0,
     reasoningOutputTokens: 0,
     outputMessages: [{
       role: "assistant",
-      parts: [{
-        type: "text",
-        content: "Hi there! How can I assist you today?",
-      }],
+      parts: [{ type: "text", content: RESPONSES_TEXT }],
     }],
+  });
+  // Recorded from the live API: input_tokens_details.cached_tokens too.
+  const live = readResponsesResponse(JSON.parse(RESPONSES_LIVE_JSON), false);
+  assert.deepEqual(live, {
+    id: "resp_689a0b2545288193953c892439b42e2800b2e36c65a1fd4b",
+    model: "gpt-4o-mini-2024-07-18",
+    finishReasons: ["stop"],
+    inputTokens: 14,
+    cachedInputTokens: 0,
+    outputTokens: 50,
+    reasoningOutputTokens: 0,
   });
   const status = (extra: Record<string, unknown>) =>
     readResponsesResponse({ ...RESPONSES_JSON, ...extra }, false);
@@ -506,10 +575,9 @@ test("responses stream: first content at the first output_text.delta, not respon
     finishReasons: ["stop"],
     inputTokens: 37,
     outputTokens: 11,
-    cachedInputTokens: 0,
     reasoningOutputTokens: 0,
     chunks: events.length,
-    contentChunks: 10,
+    contentChunks: 2,
     errors: 0,
   });
 });
@@ -525,20 +593,9 @@ test("responses stream: response.incomplete is a finish reason, response.failed 
   assert.equal(failed.info.errorType, "server_error");
   assert.equal(failed.complete, true);
   const error = new ResponsesStreamReader();
-  feed(
-    error,
-    enc.encode(sseText([
-      responsesEvents()[0],
-      ["error", {
-        type: "error",
-        code: "rate_limit_exceeded",
-        message: "x",
-        param: null,
-        sequence_number: 1,
-      }],
-    ])),
-  );
-  assert.equal(error.info.errorType, "rate_limit_exceeded");
+  feed(error, enc.encode(sseText(responsesEvents("error"))));
+  assert.equal(error.info.errorType, "ERR_SOMETHING");
+  assert.equal(error.complete, true);
 });
 
 test("responses stream: captured output is the final Response's", () => {
@@ -546,13 +603,13 @@ test("responses stream: captured output is the final Response's", () => {
   feed(reader, enc.encode(sseText(responsesEvents())));
   assert.deepEqual(reader.info.outputMessages, [{
     role: "assistant",
-    parts: [{ type: "text", content: "Hi there! How can I assist you today?" }],
+    parts: [{ type: "text", content: RESPONSES_TEXT }],
   }]);
   const cut = new ResponsesStreamReader({ captureContent: true });
-  feed(cut, enc.encode(sseText(responsesEvents().slice(0, 7))));
+  feed(cut, enc.encode(sseText(responsesEvents().slice(0, 5))));
   assert.deepEqual(cut.info.outputMessages, [{
     role: "assistant",
-    parts: [{ type: "text", content: "Hi there!" }],
+    parts: [{ type: "text", content: "Hi" }],
   }]);
 });
 
@@ -625,22 +682,31 @@ test("gemini: the model and stream from the path, the rest from generationConfig
   });
 });
 
-test("gemini: output tokens include the thoughts, recorded as reasoning too", () => {
+test("gemini: output tokens include the thoughts (candidatesTokenCount leaves them out), recorded as reasoning too", () => {
+  // Recorded: candidates 157 + thoughts 41 + prompt 7 = totalTokenCount 205.
   assert.deepEqual(readGeminiResponse(GEMINI_JSON, true), {
-    id: "mKM8aPDzI4Gbz7IP3NjK2Aw",
+    id: "cS4WaZXcHp7nz7IPjcjT2Ao",
     model: GEMINI_MODEL,
-    finishReasons: ["STOP"],
-    inputTokens: 8,
-    outputTokens: 9 + 995,
-    reasoningOutputTokens: 995,
+    finishReasons: ["MAX_TOKENS"],
+    inputTokens: 7,
+    outputTokens: 157 + 41,
+    reasoningOutputTokens: 41,
     outputMessages: [{
       role: "assistant",
-      parts: [{
-        type: "text",
-        content: "AI learns patterns from data to make predictions.",
-      }],
+      parts: [{ type: "text", content: geminiText([GEMINI_JSON]) }],
     }],
   });
+  // Thoughts only: no candidatesTokenCount at all; a thought part is reasoning.
+  const thought = readGeminiResponse(GEMINI_THOUGHT_JSON, true);
+  assert.equal(thought.outputTokens, 19);
+  assert.equal(thought.reasoningOutputTokens, 19);
+  assert.equal(thought.inputTokens, 17);
+  assert.deepEqual(
+    (thought.outputMessages as { parts: { type: string }[] }[])[0].parts.map(
+      (p) => p.type,
+    ),
+    ["reasoning"],
+  );
   assert.deepEqual(
     readGeminiResponse({
       error: { code: 429, message: "x", status: "RESOURCE_EXHAUSTED" },
@@ -648,39 +714,27 @@ test("gemini: output tokens include the thoughts, recorded as reasoning too", ()
     { errorType: "RESOURCE_EXHAUSTED" },
   );
   // streamGenerateContent without alt=sse answers a JSON array of chunks
-  const chunks = geminiEvents().map(([, d]) => d);
-  const fromArray = readGeminiResponse(chunks, false);
-  assert.equal(fromArray.outputTokens, 9 + 995);
-  assert.deepEqual(fromArray.finishReasons, ["STOP"]);
+  const fromArray = readGeminiResponse(GEMINI_STREAM_CHUNKS, false);
+  assert.equal(fromArray.outputTokens, 153 + 45);
+  assert.deepEqual(fromArray.finishReasons, ["MAX_TOKENS"]);
 });
 
-test("gemini stream: the first chunk is the first content; the one with a finishReason has the final usage", () => {
+test("gemini stream (recorded): the first chunk is the first content; the one with a finishReason has the final usage", () => {
   const events = geminiEvents();
   const { reader, first } = readAllWays(() => new GeminiStreamReader(), events);
   assert.equal(first, eventEnd(events, 0));
   assert.equal(reader.complete, true);
   assert.deepEqual(reader.info, {
-    id: "mKM8aPDzI4Gbz7IP3NjK2Aw",
+    id: "qS77aMCqBu6mvr0PsJiykAw",
     model: GEMINI_MODEL,
-    finishReasons: ["STOP"],
-    inputTokens: 8,
-    outputTokens: 9 + 995,
-    reasoningOutputTokens: 995,
+    finishReasons: ["MAX_TOKENS"],
+    inputTokens: 7,
+    outputTokens: 153 + 45,
+    reasoningOutputTokens: 45,
     chunks: 3,
     contentChunks: 3,
     errors: 0,
   });
-});
-
-test("gemini stream: an error object makes it an error", () => {
-  const reader = new GeminiStreamReader({ captureContent: true });
-  feed(reader, enc.encode(sseText(geminiEvents("error"))));
-  assert.equal(reader.info.errorType, "UNAVAILABLE");
-  assert.equal(reader.complete, true);
-  assert.deepEqual(reader.info.outputMessages, [{
-    role: "assistant",
-    parts: [{ type: "text", content: "AI learns patterns from data" }],
-  }]);
 });
 
 // --- bad input ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The official clients of the three other wire APIs through a traced router
 // (traceHandler + tracedFetch) in front of a fake upstream speaking them
-// (tests/support/wire_apis.ts): `openai` responses.create, `@anthropic-ai/sdk`
+// (tests/support/wire_apis.ts: the providers' examples and recordings of
+// the live APIs): `openai` responses.create, `@anthropic-ai/sdk`
 // messages.create and messages.stream, `@google/genai` generateContent and
 // generateContentStream. Both spans carry the operation, provider, models,
 // finish reasons, tokens and, for streams, the time to the first content
@@ -17,7 +18,13 @@ import { withServer } from "../support/servers.ts";
 import { type Tracing, useTracing } from "../support/tracing.ts";
 import {
   ANTHROPIC_MODEL,
+  GEMINI_JSON,
   GEMINI_MODEL,
+  geminiEvents,
+  geminiText,
+  MESSAGES_JSON,
+  MESSAGES_STREAM_TEXT,
+  RESPONSES_TEXT,
   wireUpstream,
 } from "../support/wire_apis.ts";
 
@@ -150,7 +157,7 @@ test("openai responses.create, not streamed", async () => {
       max_output_tokens: 64,
       temperature: 0.5,
     });
-    assert.equal(res.output_text, "Hi there! How can I assist you today?");
+    assert.equal(res.output_text, RESPONSES_TEXT);
   });
   check(spans, {
     ...RESPONSES,
@@ -178,7 +185,7 @@ test("openai responses.create, streamed", async () => {
     for await (const event of stream) {
       if (event.type === "response.output_text.delta") text += event.delta;
     }
-    assert.equal(text, "Hi there! How can I assist you today?");
+    assert.equal(text, RESPONSES_TEXT);
   });
   check(spans, {
     ...RESPONSES,
@@ -194,7 +201,7 @@ const MESSAGES = {
   responseModel: ANTHROPIC_MODEL,
 };
 
-test("anthropic messages.create: input tokens include the cache reads and writes", async () => {
+test("anthropic messages.create: the usage with its cache counts", async () => {
   const spans = await throughRouter("messages-json", async (origin) => {
     const client = new Anthropic({
       baseURL: origin,
@@ -208,21 +215,21 @@ test("anthropic messages.create: input tokens include the cache reads and writes
       system: "You are Claude.",
       messages: [{ role: "user", content: "Hello, Claude" }],
     });
-    assert.equal(msg.stop_reason, "end_turn");
+    assert.deepEqual(msg.content, MESSAGES_JSON.content);
   });
   check(spans, {
     ...MESSAGES,
-    responseId: "msg_013Zva2CMHLNnXjNJJKqJ2EF",
+    responseId: "msg_01T4jd6NyD9xGGtTPDC4ogy5",
     finish: ["end_turn"],
-    input: 21 + 188086,
-    output: 393,
+    input: 406,
+    output: 50,
     streamed: false,
     extra: {
       "gen_ai.request.max_tokens": 1024,
       "gen_ai.request.stop_sequences": ["\n\nHuman:"],
       "gen_ai.usage.cache_read.input_tokens": 0,
-      "gen_ai.usage.cache_write.input_tokens": 188086,
-      "gen_ai.usage.cache_creation.input_tokens": 188086,
+      "gen_ai.usage.cache_write.input_tokens": 0,
+      "gen_ai.usage.cache_creation.input_tokens": 0,
     },
   });
 });
@@ -242,7 +249,7 @@ test("anthropic messages.stream", async () => {
     const msg = await stream.finalMessage();
     assert.deepEqual(msg.content, [{
       type: "text",
-      text: "Hello!",
+      text: MESSAGES_STREAM_TEXT,
       ...(msg.content[0] && "citations" in msg.content[0]
         ? { citations: msg.content[0].citations }
         : {}),
@@ -250,10 +257,10 @@ test("anthropic messages.stream", async () => {
   });
   check(spans, {
     ...MESSAGES,
-    responseId: "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY",
+    responseId: "msg_013nnniYDrJDocdy5nrMU7cH",
     finish: ["end_turn"],
-    input: 25,
-    output: 15,
+    input: 135,
+    output: 10,
     streamed: true,
   });
 });
@@ -263,10 +270,8 @@ const GEMINI = {
   provider: "gcp.gemini",
   requestModel: GEMINI_MODEL,
   responseModel: GEMINI_MODEL,
-  responseId: "mKM8aPDzI4Gbz7IP3NjK2Aw",
-  finish: ["STOP"],
-  input: 8,
-  output: 9 + 995,
+  finish: ["MAX_TOKENS"],
+  input: 7,
 };
 
 test("@google/genai generateContent: the model from the path, thoughts in the output tokens", async () => {
@@ -280,13 +285,15 @@ test("@google/genai generateContent: the model from the path, thoughts in the ou
       contents: "Explain how AI works in a few words",
       config: { temperature: 0.1, topK: 20, maxOutputTokens: 800 },
     });
-    assert.equal(res.text, "AI learns patterns from data to make predictions.");
+    assert.equal(res.text, geminiText([GEMINI_JSON]));
   });
   check(spans, {
     ...GEMINI,
+    responseId: "cS4WaZXcHp7nz7IPjcjT2Ao",
+    output: 157 + 41,
     streamed: false,
     extra: {
-      "gen_ai.usage.reasoning.output_tokens": 995,
+      "gen_ai.usage.reasoning.output_tokens": 41,
       "gen_ai.request.top_k": 20,
       "gen_ai.request.max_tokens": 800,
       "gen_ai.request.stream": false,
@@ -309,10 +316,15 @@ test("@google/genai generateContentStream (alt=sse)", async () => {
     });
     let text = "";
     for await (const chunk of stream) text += chunk.text ?? "";
-    assert.equal(text, "AI learns patterns from data to make predictions.");
+    assert.equal(
+      text,
+      geminiText(geminiEvents().map(([, d]) => JSON.parse(String(d)))),
+    );
   });
   check(spans, {
     ...GEMINI,
+    responseId: "qS77aMCqBu6mvr0PsJiykAw",
+    output: 153 + 45,
     streamed: true,
     extra: { "gen_ai.request.stream": true },
   });
@@ -396,7 +408,7 @@ test("captureContent: messages in the parts schema, system instructions apart, f
     text("You are Claude."),
   );
   assert.deepEqual(json(messages, "gen_ai.output.messages"), [
-    { role: "assistant", parts: text("Hello!") },
+    { role: "assistant", parts: text(MESSAGES_STREAM_TEXT) },
   ]);
 
   const responses = by("/v1/responses");
@@ -408,7 +420,7 @@ test("captureContent: messages in the parts schema, system instructions apart, f
     text("Be brief."),
   );
   assert.deepEqual(json(responses, "gen_ai.output.messages"), [
-    { role: "assistant", parts: text("Hi there! How can I assist you today?") },
+    { role: "assistant", parts: text(RESPONSES_TEXT) },
   ]);
 
   const gemini = by(":generateContent");
@@ -422,7 +434,7 @@ test("captureContent: messages in the parts schema, system instructions apart, f
   assert.deepEqual(json(gemini, "gen_ai.output.messages"), [
     {
       role: "assistant",
-      parts: text("AI learns patterns from data to make predictions."),
+      parts: text(geminiText([GEMINI_JSON])),
     },
   ]);
 });

@@ -126,7 +126,12 @@ const ERRORS: [string, string, WireEvent[], string][] = [
     responsesEvents("failed"),
     "server_error",
   ],
-  ["gemini-error", GEMINI_PATH, geminiEvents("error"), "UNAVAILABLE"],
+  [
+    "responses-error",
+    "/v1/responses",
+    responsesEvents("error"),
+    "ERR_SOMETHING",
+  ],
 ];
 for (const [id, path, events, type] of ERRORS) {
   test(`${id}: a stream that reports an error is an ERROR with error.type ${type}`, async () => {
@@ -229,7 +234,7 @@ const TERMINAL: [string, string, WireEvent[], string][] = [
     responsesEvents(),
     "response.completed",
   ],
-  ["gemini-finish", GEMINI_PATH, geminiEvents(), "STOP"],
+  ["gemini-finish", GEMINI_PATH, geminiEvents(), "MAX_TOKENS"],
 ];
 for (const [id, path, events, marker] of TERMINAL) {
   test(`${id}: a client that cancels after the terminal event ends normally`, async () => {
@@ -254,7 +259,7 @@ test("messages-gave-up: a client that cancels before message_stop is cancelled",
     "messages-gave-up",
     sseUpstream(sseText(events), "text/event-stream", LINGER_MS),
     "/v1/messages",
-    readUntil("Hello"),
+    readUntil("text_delta"),
   );
   for (const s of spans) {
     endedEarly(s);
@@ -288,12 +293,12 @@ test("bad input: unknown events, non-JSON data, a huge and a truncated event pas
     assert.equal(s.status.code, UNSET, s.status.message);
     assert.equal(
       s.attributes["gen_ai.response.id"],
-      "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY",
+      "msg_013nnniYDrJDocdy5nrMU7cH",
     );
     assert.deepEqual(s.attributes["gen_ai.response.finish_reasons"], [
       "end_turn",
     ]);
-    assert.equal(s.attributes["gen_ai.usage.output_tokens"], 15);
+    assert.equal(s.attributes["gen_ai.usage.output_tokens"], 10);
     assert.equal(s.attributes["http.response.body.size"], sent.length);
   }
 });
@@ -406,7 +411,7 @@ test("the api option reads a path that does not tell: traceHandler and tracedFet
       for (const s of spans) {
         assert.equal(s.attributes["gen_ai.response.model"], "gemini-2.5-flash");
         assert.deepEqual(s.attributes["gen_ai.response.finish_reasons"], [
-          "STOP",
+          "MAX_TOKENS",
         ]);
       }
       const server = spans.find((s) => s.kind === SERVER)!;

@@ -72,10 +72,10 @@ test(
       const [span, tokens] of [
         ["POST /v1/responses (server)", "37→11"],
         ["chat gpt-4.1 (client)", "37→11"],
-        ["POST /v1/messages (server)", "25→15"],
-        ["chat claude-sonnet-4-5-20250929 (client)", "25→15"],
-        ["POST /v1/models/{model}:streamGenerateConte…", "8→1004"],
-        ["generate_content gemini-2.5-flash (client)", "8→1004"],
+        ["POST /v1/messages (server)", "135→10"],
+        ["chat claude-sonnet-4-5-20250929 (client)", "135→10"],
+        ["POST /v1/models/{model}:streamGenerateConte…", "7→198"],
+        ["generate_content gemini-2.5-flash (client)", "7→198"],
       ]
     ) {
       const at = lines.findIndex((l) => l.trim().startsWith(span));

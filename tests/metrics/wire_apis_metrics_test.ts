@@ -43,7 +43,7 @@ const APIS: Api[] = [
     provider: "anthropic",
     requestModel: ANTHROPIC_MODEL,
     responseModel: ANTHROPIC_MODEL,
-    tokens: [[21 + 188086, 393], [25, 15]],
+    tokens: [[406, 50], [135, 10]],
   },
   {
     paths: [
@@ -54,7 +54,7 @@ const APIS: Api[] = [
     provider: "gcp.gemini",
     requestModel: GEMINI_MODEL,
     responseModel: GEMINI_MODEL,
-    tokens: [[8, 1004], [8, 1004]],
+    tokens: [[7, 157 + 41], [7, 153 + 45]],
   },
 ];
 

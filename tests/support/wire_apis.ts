@@ -3,24 +3,40 @@
  * the wire, for the unit tests of src/genai and for a fake upstream the
  * official clients (`openai`, `@anthropic-ai/sdk`, `@google/genai`) accept.
  *
- * The events are the providers' own examples: the Responses streaming guide
- * and API reference (`response.created` … `response.completed`, ids and
- * counts as there), Anthropic's streaming-messages page ("Basic streaming
- * request", the `error` event) and Messages API reference, and Gemini's
- * `streamGenerateContent` REST example; checked field by field against the
- * SDKs' types (`openai/resources/responses`, `@anthropic-ai/sdk`
- * `RawMessageStreamEvent`, `@google/genai` `GenerateContentResponse`).
+ * The events are the providers' own (`wire_fixtures.ts`: their API
+ * references and the official SDKs' test data, most of it recorded from
+ * the live APIs), kept byte for byte as strings; the few event sequences
+ * put together from them say so below.
  *
  * @module
  */
+import {
+  GEMINI_LIVE_JSON,
+  GEMINI_STREAM_CHUNKS,
+  GEMINI_STREAM_ERROR_TEXT,
+  MESSAGES_ERROR_EVENT,
+  MESSAGES_LIVE_JSON,
+  MESSAGES_STREAM_BODY,
+  RESPONSES_COMPLETED_EVENT,
+  RESPONSES_ERROR_EVENT,
+  RESPONSES_STREAM_BODY,
+} from "./wire_fixtures.ts";
 
-/** One server-sent event: its `event:` name (or none) and its data. */
-export type WireEvent = [event: string | undefined, data: unknown];
+/**
+ * One server-sent event: its `event:` name (or none) and its data (a
+ * string is written as it is, anything else as JSON). An event named
+ * `null` is raw text, written without SSE framing.
+ */
+export type WireEvent = [event: string | undefined | null, data: unknown];
 
 /** The bytes of events, each `event: …` (when named), `data: …`, blank line. */
 export function sseText(events: readonly WireEvent[]): string {
   let out = "";
   for (const [name, data] of events) {
+    if (name === null) {
+      out += String(data);
+      continue;
+    }
     if (name !== undefined) out += `event: ${name}\n`;
     out += `data: ${
       typeof data === "string" ? data : JSON.stringify(data)
@@ -29,324 +45,161 @@ export function sseText(events: readonly WireEvent[]): string {
   return out;
 }
 
-// --- OpenAI Responses -------------------------------------------------------
-
-const RESP_ID = "resp_67c9fdcecf488190bdd9a0409de3a1ec07b8b0ad4e5eb654";
-const MSG_ID = "msg_67c9fdcf37fc8190ba82116e33fb28c507b8b0ad4e5eb654";
-const RESP_MODEL = "gpt-4.1-2025-04-14";
-const RESP_TEXT = "Hi there! How can I assist you today?";
-
-/** A `Response` object at a status, with the usage and output given. */
-function responseObject(
-  status: string,
-  output: unknown[],
-  usage: unknown,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    id: RESP_ID,
-    object: "response",
-    created_at: 1741290958,
-    status,
-    background: false,
-    error: null,
-    incomplete_details: null,
-    instructions: "You are a helpful assistant.",
-    max_output_tokens: null,
-    model: RESP_MODEL,
-    output,
-    parallel_tool_calls: true,
-    previous_response_id: null,
-    reasoning: { effort: null, summary: null },
-    store: true,
-    temperature: 1.0,
-    text: { format: { type: "text" } },
-    tool_choice: "auto",
-    tools: [],
-    top_p: 1.0,
-    truncation: "disabled",
-    usage,
-    user: null,
-    metadata: {},
-    ...extra,
-  };
-}
-
-const RESP_MESSAGE = {
-  id: MSG_ID,
-  type: "message",
-  status: "completed",
-  role: "assistant",
-  content: [{ type: "output_text", text: RESP_TEXT, annotations: [] }],
-};
-
-/** The usage of the Responses example. */
-export const RESPONSES_USAGE = {
-  input_tokens: 37,
-  input_tokens_details: { cached_tokens: 0 },
-  output_tokens: 11,
-  output_tokens_details: { reasoning_tokens: 0 },
-  total_tokens: 48,
-};
-
-/** The non-streamed answer of `POST /v1/responses`. */
-export const RESPONSES_JSON = responseObject(
-  "completed",
-  [RESP_MESSAGE],
-  RESPONSES_USAGE,
-);
-
-/** The text deltas of the streamed example. */
-const RESP_DELTAS = [
-  "Hi",
-  " there",
-  "!",
-  " How",
-  " can",
-  " I",
-  " assist",
-  " you",
-  " today",
-  "?",
-];
-
-/** The streamed answer of `POST /v1/responses` with `stream: true`. */
-export function responsesEvents(
-  terminal: "completed" | "incomplete" | "failed" = "completed",
-): WireEvent[] {
-  let seq = 0;
-  const e = (type: string, body: Record<string, unknown>): WireEvent => [
-    type,
-    { type, sequence_number: seq++, ...body },
-  ];
-  const inProgress = responseObject("in_progress", [], null);
-  const out: WireEvent[] = [
-    e("response.created", { response: inProgress }),
-    e("response.in_progress", { response: inProgress }),
-    e("response.output_item.added", {
-      output_index: 0,
-      item: { ...RESP_MESSAGE, status: "in_progress", content: [] },
-    }),
-    e("response.content_part.added", {
-      item_id: MSG_ID,
-      output_index: 0,
-      content_index: 0,
-      part: { type: "output_text", text: "", annotations: [] },
-    }),
-  ];
-  for (const delta of RESP_DELTAS) {
-    out.push(e("response.output_text.delta", {
-      item_id: MSG_ID,
-      output_index: 0,
-      content_index: 0,
-      delta,
-      logprobs: [],
-    }));
-  }
-  out.push(
-    e("response.output_text.done", {
-      item_id: MSG_ID,
-      output_index: 0,
-      content_index: 0,
-      text: RESP_TEXT,
-      logprobs: [],
-    }),
-    e("response.content_part.done", {
-      item_id: MSG_ID,
-      output_index: 0,
-      content_index: 0,
-      part: { type: "output_text", text: RESP_TEXT, annotations: [] },
-    }),
-    e("response.output_item.done", { output_index: 0, item: RESP_MESSAGE }),
-  );
-  if (terminal === "completed") {
-    out.push(e("response.completed", { response: RESPONSES_JSON }));
-  } else if (terminal === "incomplete") {
-    out.push(e("response.incomplete", {
-      response: responseObject("incomplete", [RESP_MESSAGE], RESPONSES_USAGE, {
-        incomplete_details: { reason: "max_output_tokens" },
-      }),
-    }));
-  } else {
-    out.push(e("response.failed", {
-      response: responseObject("failed", [], null, {
-        error: {
-          code: "server_error",
-          message: "The model failed to generate a response.",
-        },
-      }),
-    }));
+/**
+ * Splits SSE text (one `data:` line per event, as in the fixtures) into
+ * events, each data kept as its exact string.
+ */
+export function parseSse(text: string): WireEvent[] {
+  const out: WireEvent[] = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    let name: string | undefined;
+    let data: string | undefined;
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith("event:")) name = line.slice(6).trim();
+      else if (line.startsWith("data:")) {
+        data = line.slice(line.startsWith("data: ") ? 6 : 5);
+      }
+    }
+    if (data !== undefined) out.push([name, data]);
   }
   return out;
+}
+
+/** An event's data as a value (fixtures keep it as a string). */
+export function eventData(e: WireEvent): Record<string, unknown> {
+  const d = e[1];
+  return (typeof d === "string" ? JSON.parse(d) : d) as Record<
+    string,
+    unknown
+  >;
+}
+
+// --- OpenAI Responses -------------------------------------------------------
+
+const RESPONSES_COMPLETED = JSON.parse(RESPONSES_COMPLETED_EVENT) as {
+  response: Record<string, unknown>;
+};
+
+/** The non-streamed answer of `POST /v1/responses`: the reference's `Response`. */
+export const RESPONSES_JSON: Record<string, unknown> =
+  RESPONSES_COMPLETED.response;
+
+/** The usage of that `Response`. */
+export const RESPONSES_USAGE = RESPONSES_JSON.usage;
+
+/** The text of the Responses examples. */
+export const RESPONSES_TEXT = "Hi there! How can I assist you today?";
+
+/**
+ * The streamed answer of `POST /v1/responses` with `stream: true`: the API
+ * reference's example, ending in `response.completed`, or (put together
+ * from it) in `response.incomplete` (the `Response` at status `incomplete`
+ * with `incomplete_details.reason: "max_output_tokens"`, as in
+ * openai-python tests/lib/responses/test_stream_incomplete.py), in
+ * `response.failed` after `response.in_progress` (status `failed`, the
+ * `error` of openai-python tests/lib/responses/fixtures/websocket_scenarios.json
+ * `failed_then_completed`), or in the reference's `error` event.
+ */
+export function responsesEvents(
+  terminal: "completed" | "incomplete" | "failed" | "error" = "completed",
+): WireEvent[] {
+  const events = parseSse(RESPONSES_STREAM_BODY);
+  if (terminal === "completed") {
+    return [...events, ["response.completed", RESPONSES_COMPLETED_EVENT]];
+  }
+  if (terminal === "incomplete") {
+    return [...events, ["response.incomplete", {
+      type: "response.incomplete",
+      response: {
+        ...RESPONSES_JSON,
+        status: "incomplete",
+        incomplete_details: { reason: "max_output_tokens" },
+      },
+    }]];
+  }
+  const preamble = events.slice(0, 2);
+  if (terminal === "error") {
+    return [
+      ...preamble,
+      ["error", JSON.stringify(JSON.parse(RESPONSES_ERROR_EVENT))],
+    ];
+  }
+  return [...preamble, ["response.failed", {
+    type: "response.failed",
+    response: {
+      ...RESPONSES_JSON,
+      status: "failed",
+      output: [],
+      usage: null,
+      error: { code: "server_error", message: "Synthetic failure" },
+    },
+  }]];
 }
 
 // --- Anthropic Messages ------------------------------------------------------
 
-const ANT_ID = "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY";
-/** The model of the Anthropic examples. */
+/** The model of the Anthropic recordings. */
 export const ANTHROPIC_MODEL = "claude-sonnet-4-5-20250929";
 
-/** The non-streamed answer of `POST /v1/messages` (with prompt caching). */
-export const MESSAGES_JSON = {
-  id: "msg_013Zva2CMHLNnXjNJJKqJ2EF",
-  type: "message",
-  role: "assistant",
-  model: ANTHROPIC_MODEL,
-  content: [{ type: "text", text: "Hi! My name is Claude." }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage: {
-    input_tokens: 21,
-    cache_creation_input_tokens: 188086,
-    cache_read_input_tokens: 0,
-    output_tokens: 393,
-  },
-};
+/** The non-streamed answer of `POST /v1/messages` (recorded from the API). */
+export const MESSAGES_JSON = MESSAGES_LIVE_JSON;
 
-/** The streamed answer of `POST /v1/messages` with `stream: true`. */
+/** The text of the streamed Messages recording. */
+export const MESSAGES_STREAM_TEXT = "[12345,67890]";
+
+/**
+ * The streamed answer of `POST /v1/messages` with `stream: true` (recorded
+ * from the API), or its first five events followed by the streaming page's
+ * `overloaded_error` event.
+ */
 export function messagesEvents(
   end: "stop" | "error" = "stop",
 ): WireEvent[] {
-  const out: WireEvent[] = [
-    ["message_start", {
-      type: "message_start",
-      message: {
-        id: ANT_ID,
-        type: "message",
-        role: "assistant",
-        content: [],
-        model: ANTHROPIC_MODEL,
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { input_tokens: 25, output_tokens: 1 },
-      },
-    }],
-    ["content_block_start", {
-      type: "content_block_start",
-      index: 0,
-      content_block: { type: "text", text: "" },
-    }],
-    ["ping", { type: "ping" }],
-    ["content_block_delta", {
-      type: "content_block_delta",
-      index: 0,
-      delta: { type: "text_delta", text: "Hello" },
-    }],
-    ["content_block_delta", {
-      type: "content_block_delta",
-      index: 0,
-      delta: { type: "text_delta", text: "!" },
-    }],
-  ];
-  if (end === "error") {
-    out.push(["error", {
-      type: "error",
-      error: { type: "overloaded_error", message: "Overloaded" },
-    }]);
-    return out;
-  }
-  out.push(
-    ["content_block_stop", { type: "content_block_stop", index: 0 }],
-    ["message_delta", {
-      type: "message_delta",
-      delta: { stop_reason: "end_turn", stop_sequence: null },
-      usage: { output_tokens: 15 },
-    }],
-    ["message_stop", { type: "message_stop" }],
-  );
-  return out;
+  const events = parseSse(MESSAGES_STREAM_BODY);
+  if (end === "stop") return events;
+  return [...events.slice(0, 5), ...parseSse(MESSAGES_ERROR_EVENT)];
 }
 
 // --- Gemini ---------------------------------------------------------------------
 
-/** The model of the Gemini examples. */
+/** The model of the Gemini recordings. */
 export const GEMINI_MODEL = "gemini-2.5-flash";
-const GEMINI_ID = "mKM8aPDzI4Gbz7IP3NjK2Aw";
 
-/** The non-streamed answer of `models/{model}:generateContent`. */
-export const GEMINI_JSON = {
-  candidates: [{
-    content: {
-      parts: [{ text: "AI learns patterns from data to make predictions." }],
-      role: "model",
-    },
-    finishReason: "STOP",
-    index: 0,
-  }],
-  usageMetadata: {
-    promptTokenCount: 8,
-    candidatesTokenCount: 9,
-    totalTokenCount: 1012,
-    promptTokensDetails: [{ modality: "TEXT", tokenCount: 8 }],
-    thoughtsTokenCount: 995,
-  },
-  modelVersion: GEMINI_MODEL,
-  responseId: GEMINI_ID,
-};
+/** The non-streamed answer of `models/{model}:generateContent` (recorded). */
+export const GEMINI_JSON = GEMINI_LIVE_JSON;
 
-/** The streamed answer of `:streamGenerateContent?alt=sse`. */
-export function geminiEvents(end: "stop" | "error" = "stop"): WireEvent[] {
-  const chunk = (
-    text: string,
-    usage: Record<string, unknown>,
-    finish?: string,
-  ) => ({
-    candidates: [{
-      content: { parts: [{ text }], role: "model" },
-      ...(finish ? { finishReason: finish } : {}),
-      index: 0,
-    }],
-    usageMetadata: {
-      promptTokenCount: 8,
-      promptTokensDetails: [{ modality: "TEXT", tokenCount: 8 }],
-      ...usage,
-    },
-    modelVersion: GEMINI_MODEL,
-    responseId: GEMINI_ID,
-  });
-  const out: WireEvent[] = [
-    [
-      undefined,
-      chunk("AI learns", {
-        totalTokenCount: 1005,
-        thoughtsTokenCount: 995,
-        candidatesTokenCount: 2,
-      }),
-    ],
-    [
-      undefined,
-      chunk(" patterns from data", {
-        totalTokenCount: 1008,
-        thoughtsTokenCount: 995,
-        candidatesTokenCount: 5,
-      }),
-    ],
-  ];
-  if (end === "error") {
-    out.push([undefined, {
-      error: {
-        code: 503,
-        message: "The model is overloaded. Please try again later.",
-        status: "UNAVAILABLE",
-      },
-    }]);
-    return out;
+/** The text of a Gemini answer (its first candidate's parts). */
+export function geminiText(chunks: readonly unknown[]): string {
+  let text = "";
+  for (const c of chunks) {
+    const parts = (c as {
+      candidates: { content: { parts: { text?: string }[] } }[];
+    }).candidates[0].content.parts;
+    for (const p of parts) text += p.text ?? "";
   }
-  out.push([
+  return text;
+}
+
+/**
+ * The streamed answer of `:streamGenerateContent?alt=sse` (recorded), or its
+ * first chunk followed by the bare error object a stream ends with when it
+ * fails (js-genai's unit test data).
+ */
+export function geminiEvents(end: "stop" | "error" = "stop"): WireEvent[] {
+  const events: WireEvent[] = GEMINI_STREAM_CHUNKS.map((c) => [
     undefined,
-    chunk(" to make predictions.", {
-      candidatesTokenCount: 9,
-      totalTokenCount: 1012,
-      thoughtsTokenCount: 995,
-    }, "STOP"),
+    JSON.stringify(c),
   ]);
-  return out;
+  if (end === "stop") return events;
+  return [events[0], [null, GEMINI_STREAM_ERROR_TEXT]];
 }
 
 // --- A fake upstream speaking all three ----------------------------------------
 
 const SSE = {
-  "content-type": "text/event-stream",
+  // As api.anthropic.com sends it (the recording above); the others send
+  // `text/event-stream` alone.
+  "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
 };
 
@@ -360,10 +213,9 @@ export interface WireUpstreamOptions {
 
 /** Whether an event carries content (for the delay before the first one). */
 function isContent(e: WireEvent): boolean {
-  const d = e[1] as Record<string, unknown>;
   return e[0] === "content_block_delta" ||
     e[0] === "response.output_text.delta" ||
-    (e[0] === undefined && Array.isArray(d.candidates));
+    (e[0] === undefined && Array.isArray(eventData(e).candidates));
 }
 
 /** A streamed body of `events`, with the delays asked for. */
