@@ -19,6 +19,7 @@ import {
   integer,
   isObject,
   type JsonObject,
+  parseObjectAt,
   stringArray,
   tokenCount,
 } from "./json.ts";
@@ -274,17 +275,120 @@ const KEYS = ["finishReason", "error", "text", "functionCall"].map((k) =>
   enc.encode(k)
 );
 
+/** Whether some candidate of a chunk has a finish reason. */
+function hasFinishReason(r: JsonObject): boolean {
+  const candidates = r.candidates;
+  return Array.isArray(candidates) &&
+    candidates.some((c) => isObject(c) && typeof c.finishReason === "string");
+}
+
+function isLineEnd(c: number): boolean {
+  return c === 0x0a || c === 0x0d;
+}
+
+/**
+ * Where the first line of `chunk` that starts with `{` begins (no SSE field
+ * does), or -1; the chunk's first byte counts as a line start. A chunk that
+ * ends an event (a blank line) is not searched: the error object ends the
+ * stream, so it is last in its chunk, and most chunks are whole events.
+ */
+function lineStartingWithBrace(chunk: Uint8Array): number {
+  if (chunk[0] === 0x7b) return 0;
+  const n = chunk.length;
+  if (n >= 2 && isLineEnd(chunk[n - 1]) && isLineEnd(chunk[n - 2])) return -1;
+  // Line ends are few (two an event), braces many: look after each.
+  for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) {
+    if (chunk[i + 1] === 0x7b) return i + 1;
+  }
+  for (let i = chunk.indexOf(0x0d); i >= 0; i = chunk.indexOf(0x0d, i + 1)) {
+    if (chunk[i + 1] === 0x7b) return i + 1;
+  }
+  return -1;
+}
+
+/** The most bytes of an unframed error object held (it is a few hundred). */
+const MAX_UNFRAMED_BYTES = 64 * 1024;
+
 /**
  * Reads a streamed Gemini answer (`alt=sse`): every chunk carries the
  * cumulative usage, so only the first (id, model version, first content),
  * those with a `finishReason` (the last, with the final usage) and error
  * objects are parsed; the others are counted from their bytes.
+ *
+ * The answer is complete while the last chunk has a finish reason: with
+ * server-side tools the function call's chunk has one too, and the answer
+ * goes on. An error in the middle of the stream comes as the bare error
+ * object, without `data:` framing (as the js-genai client expects it):
+ * bytes starting with `{` between events are held (bounded) and read as
+ * one event's data.
  */
 export class GeminiStreamReader extends WireStreamReader {
   readonly #finish = new Map<number, string>();
   #out: Map<number, Part[]> | undefined;
+  #unframed: Uint8Array | undefined;
+  #unframedLength = 0;
+
+  override push(chunk: Uint8Array): boolean {
+    if (!(chunk instanceof Uint8Array) || chunk.length === 0) {
+      return super.push(chunk);
+    }
+    if (this.#unframed !== undefined) {
+      this.#hold(chunk);
+      return false;
+    }
+    const at = lineStartingWithBrace(chunk);
+    if (at < 0) return super.push(chunk);
+    const first = at > 0 && super.push(chunk.subarray(0, at));
+    if (!this.betweenEvents) return super.push(chunk.subarray(at)) || first;
+    this.#hold(chunk.subarray(at));
+    return first;
+  }
+
+  override end(): boolean {
+    if (this.#unframed !== undefined) this.#readHeld();
+    return super.end();
+  }
+
+  override get bufferedBytes(): number {
+    return super.bufferedBytes + this.#unframedLength;
+  }
+
+  /** Holds unframed bytes; reads them once they end like a JSON object. */
+  #hold(chunk: Uint8Array): void {
+    const used = this.#unframedLength;
+    const needed = used + chunk.length;
+    if (needed > MAX_UNFRAMED_BYTES) {
+      // Not an error object: too big to hold, read what there is.
+      this.#readHeld();
+      return;
+    }
+    let buf = this.#unframed;
+    if (buf === undefined || buf.length < needed) {
+      const grown = new Uint8Array(Math.min(MAX_UNFRAMED_BYTES, needed * 2));
+      if (buf !== undefined) grown.set(buf.subarray(0, used));
+      buf = this.#unframed = grown;
+    }
+    buf.set(chunk, used);
+    this.#unframedLength = needed;
+    let last = needed - 1;
+    while (last > 0 && (buf[last] <= 0x20)) last--;
+    if (buf[last] === 0x7d && parseObjectAt(buf, 0, last + 1) !== undefined) {
+      this.#readHeld();
+    }
+  }
+
+  #readHeld(): void {
+    const buf = this.#unframed!;
+    let end = this.#unframedLength;
+    while (end > 0 && buf[end - 1] <= 0x20) end--;
+    this.#unframed = undefined;
+    this.#unframedLength = 0;
+    this.readUnframed(buf, end);
+  }
 
   protected classify(buf: Uint8Array, start: number, end: number): number {
+    // A chunk after one with a finish reason: the answer went on.
+    this.done = false;
     if (this.capture || !this.identified) return PARSE;
     const flags = keyFlags(buf, start, end, KEYS);
     return flags & 3 ? PARSE : flags ? CONTENT : COUNT;
@@ -305,7 +409,7 @@ export class GeminiStreamReader extends WireStreamReader {
         }),
     );
     if (this.#finish.size) s.finishReasons = byIndex(this.#finish);
-    if (s.errorType !== undefined || this.#finish.size) this.done = true;
+    this.done = s.errorType !== undefined || hasFinishReason(event);
     return content;
   }
 

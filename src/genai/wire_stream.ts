@@ -193,6 +193,7 @@ export abstract class WireStreamReader implements GenAIStreamReader {
   #chunks = 0;
   #contentChunks = 0;
   #errors = 0;
+  #fed = false;
 
   /** Creates a reader. */
   constructor(options?: StreamReaderOptions) {
@@ -206,6 +207,7 @@ export abstract class WireStreamReader implements GenAIStreamReader {
   /** Feeds one chunk; true when it completed the first content event. */
   push(chunk: Uint8Array): boolean {
     const had = this.#contentChunks > 0;
+    if (chunk instanceof Uint8Array && chunk.length > 0) this.#fed = true;
     this.#framer.push(chunk);
     return !had && this.#contentChunks > 0;
   }
@@ -238,6 +240,22 @@ export abstract class WireStreamReader implements GenAIStreamReader {
     const out = this.capture ? this.output() : undefined;
     if (out !== undefined) info.outputMessages = out;
     return info;
+  }
+
+  /**
+   * Whether the framer stands between events with nothing held, or has
+   * been fed nothing yet: bytes from here are not part of an SSE event.
+   */
+  protected get betweenEvents(): boolean {
+    return this.#framer.atBoundary || !this.#fed;
+  }
+
+  /**
+   * Reads data that came without SSE framing (`buf[0..end)`) as if it had
+   * been one event's data.
+   */
+  protected readUnframed(buf: Uint8Array, end: number): void {
+    this.#onData(buf, 0, end);
   }
 
   /** Whether the id and model are known (events then may be counted unparsed). */

@@ -46,7 +46,9 @@ import {
 } from "../support/wire_apis.ts";
 import {
   GEMINI_STREAM_CHUNKS,
+  GEMINI_STREAM_ERROR_TEXT,
   GEMINI_THOUGHT_JSON,
+  GEMINI_TOOLS_STREAM_CHUNKS,
   MESSAGES_THINKING_BODY,
   MESSAGES_USAGE_FIELDS_BODY,
   RESPONSES_LIVE_JSON,
@@ -732,6 +734,82 @@ test("gemini stream (recorded): the first chunk is the first content; the one wi
     outputTokens: 153 + 45,
     reasoningOutputTokens: 45,
     chunks: 3,
+    contentChunks: 3,
+    errors: 0,
+  });
+});
+
+test("gemini stream: an error object between events, without data: framing (as the API sends it), makes it an error", () => {
+  for (const capture of [false, true]) {
+    const events = geminiEvents("error");
+    const bytes = enc.encode(sseText(events));
+    // Whole, and in the chunks the API sends (the error object on its own).
+    const whole = new GeminiStreamReader({ captureContent: capture });
+    feed(whole, bytes);
+    const split = new GeminiStreamReader({ captureContent: capture });
+    feed(split, bytes, [eventEnd(events, 0), eventEnd(events, 0) + 20]);
+    for (const reader of [whole, split]) {
+      assert.equal(reader.info.errorType, "INTERNAL");
+      assert.equal(reader.complete, true);
+      assert.equal(reader.info.id, "qS77aMCqBu6mvr0PsJiykAw");
+      assert.equal(reader.info.errors, 0);
+    }
+    if (capture) {
+      assert.deepEqual(whole.info.outputMessages, [{
+        role: "assistant",
+        parts: [{
+          type: "text",
+          content: geminiText(GEMINI_STREAM_CHUNKS.slice(0, 1)),
+        }],
+      }]);
+    }
+  }
+  // The same object as an event's data (js-genai reads that too), and as a
+  // whole body (an error status with text/event-stream, pretty-printed).
+  const framed = new GeminiStreamReader();
+  feed(
+    framed,
+    enc.encode(
+      sseText([geminiEvents()[0], [undefined, GEMINI_STREAM_ERROR_TEXT]]),
+    ),
+  );
+  assert.equal(framed.info.errorType, "INTERNAL");
+  const body = new GeminiStreamReader();
+  feed(
+    body,
+    enc.encode(
+      JSON.stringify(JSON.parse(GEMINI_STREAM_ERROR_TEXT), null, 2) + "\n",
+    ),
+    [1, 30],
+  );
+  assert.equal(body.info.errorType, "INTERNAL");
+  assert.equal(body.complete, true);
+});
+
+test("gemini stream: with server-side tools the function call's chunk has a finishReason and the answer goes on: complete only at the last chunk; cached and tool-use prompt tokens", () => {
+  const events: WireEvent[] = GEMINI_TOOLS_STREAM_CHUNKS.map((c) => [
+    undefined,
+    JSON.stringify(c),
+  ]);
+  const reader = new GeminiStreamReader();
+  const seen: boolean[] = [];
+  for (const e of events) {
+    reader.push(enc.encode(sseText([e])));
+    seen.push(reader.complete);
+  }
+  reader.end();
+  assert.deepEqual(seen, [true, false, false, true]);
+  assert.deepEqual(reader.info, {
+    id: "PmuSafLFBeCsjrEPiOG92QU",
+    model: GEMINI_MODEL,
+    finishReasons: ["STOP"],
+    // prompt + tool-use prompt + candidates + thoughts = totalTokenCount
+    inputTokens: 1844 + 1934,
+    cachedInputTokens: 901,
+    outputTokens: 432 + 91,
+    reasoningOutputTokens: 91,
+    chunks: 4,
+    // The tool's response (chunk 2) is not output.
     contentChunks: 3,
     errors: 0,
   });

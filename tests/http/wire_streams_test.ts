@@ -132,6 +132,7 @@ const ERRORS: [string, string, WireEvent[], string][] = [
     responsesEvents("error"),
     "ERR_SOMETHING",
   ],
+  ["gemini-error", GEMINI_PATH, geminiEvents("error"), "INTERNAL"],
 ];
 for (const [id, path, events, type] of ERRORS) {
   test(`${id}: a stream that reports an error is an ERROR with error.type ${type}`, async () => {
