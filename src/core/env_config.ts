@@ -114,6 +114,65 @@ export function batchEnv(): BatchEnv {
   };
 }
 
+const wholeFrom = (name: string, min: number) =>
+  numberFrom(
+    name,
+    (n) => Number.isInteger(n) && n >= min,
+    min === 0
+      ? "a whole number of 0 or more"
+      : `a whole number of at least ${min}`,
+  );
+
+/**
+ * The variables of `initTracer`'s encode-on-end processor, each checked: a
+ * malformed one is warned about (naming it and its value) and left out, as
+ * the SDK ignores a malformed `OTEL_BSP_*`.
+ */
+export interface BatchProcessorEnv {
+  /** `OTEL_BSP_SCHEDULE_DELAY`, ms. */
+  scheduledDelayMillis?: number;
+  /** `OTEL_BSP_MAX_QUEUE_SIZE`, spans. */
+  maxQueueSize?: number;
+  /** `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, spans. */
+  maxExportBatchSize?: number;
+  /** `OTEL_BSP_EXPORT_TIMEOUT`, ms. */
+  exportTimeoutMillis?: number;
+  /** `LLMTRACE_BSP_MAX_QUEUE_BYTES`: the encoded bytes the queue holds at most. */
+  maxQueueBytes?: number;
+}
+
+/** See {@link BatchProcessorEnv}. */
+export function batchProcessorEnv(): BatchProcessorEnv {
+  return {
+    scheduledDelayMillis: wholeFrom("OTEL_BSP_SCHEDULE_DELAY", 0),
+    maxQueueSize: wholeFrom("OTEL_BSP_MAX_QUEUE_SIZE", 1),
+    maxExportBatchSize: wholeFrom("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1),
+    exportTimeoutMillis: wholeFrom("OTEL_BSP_EXPORT_TIMEOUT", 1),
+    maxQueueBytes: wholeFrom("LLMTRACE_BSP_MAX_QUEUE_BYTES", 1024),
+  };
+}
+
+/** The span processors `LLMTRACE_SPAN_PROCESSOR` chooses between. */
+export type SpanProcessorKind = "encode" | "sdk";
+
+/**
+ * `LLMTRACE_SPAN_PROCESSOR` (case-insensitive): `encode` (spans encoded when
+ * they end, the queue holds bytes) or `sdk` (the SDK's `BatchSpanProcessor`).
+ * Unset: `undefined`; anything else is warned about, naming the value, and
+ * left out.
+ */
+export function spanProcessorEnv(): SpanProcessorKind | undefined {
+  const raw = env("LLMTRACE_SPAN_PROCESSOR");
+  if (raw === undefined) return undefined;
+  const v = raw.toLowerCase();
+  if (v === "encode" || v === "sdk") return v;
+  console.warn(
+    `llmtrace: ignoring LLMTRACE_SPAN_PROCESSOR='${raw}': expected 'encode' ` +
+      `or 'sdk'`,
+  );
+  return undefined;
+}
+
 /** `OTEL_EXPORTER_OTLP_<SIGNAL>_<suffix>`, then `OTEL_EXPORTER_OTLP_<suffix>`. */
 function names(signal: Signal, suffix: string): [string, string] {
   return [

@@ -26,7 +26,7 @@ export interface TraceExporterOptions {
 }
 
 /** The official exporter's `otel.component.type` for its self-metrics. */
-const COMPONENT_TYPE = "otlp_http_span_exporter";
+export const SPAN_COMPONENT_TYPE = "otlp_http_span_exporter";
 /** How the official self-metrics count the items of a span batch. */
 const SPAN_METRICS = {
   name: "span" as const,
@@ -51,7 +51,7 @@ export function createTraceExporter(
     "traces",
     options,
     createOtlpSpanWriter(),
-    COMPONENT_TYPE,
+    SPAN_COMPONENT_TYPE,
     SPAN_METRICS,
   );
   return new OTLPExporterBase<ReadableSpan[]>(delegate);

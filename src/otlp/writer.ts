@@ -104,27 +104,50 @@ function guarded(w: ProtoWriter, fn: () => void): boolean {
   }
 }
 
+/**
+ * Writes one span as a `ScopeSpans.spans` field. A span that cannot be read
+ * is left out: nothing is written and the result is false.
+ */
+export function writeFramedSpan(
+  w: ProtoWriter,
+  span: ReadableSpan,
+  st: AttributeState,
+): boolean {
+  const start = w.pos;
+  try {
+    w.need(3);
+    w.byte(0x12);
+    const at = w.begin(2);
+    writeSpan(w, span, st);
+    w.end(at, 2);
+    return true;
+  } catch {
+    w.pos = start;
+    return false;
+  }
+}
+
 /** Writes the spans of one scope; how many went out. */
 function writeSpans(w: ProtoWriter, spans: ReadableSpan[], st: AttributeState) {
   let written = 0;
   for (let i = 0; i < spans.length; i++) {
-    const start = w.pos;
-    try {
-      w.need(3);
-      w.byte(0x12);
-      const at = w.begin(2);
-      writeSpan(w, spans[i], st);
-      w.end(at, 2);
-      written++;
-    } catch {
-      w.pos = start; // a span that cannot be read is left out
-    }
+    if (writeFramedSpan(w, spans[i], st)) written++;
   }
   return written;
 }
 
-/** `ResourceSpans` by resource, `ScopeSpans` by scope; none left empty. */
-function writeRequest(w: ProtoWriter, groups: Groups, st: AttributeState) {
+/**
+ * `ResourceSpans` by resource, `ScopeSpans` by scope; none left empty.
+ * `writeItems` writes one scope's spans (each as a framed `ScopeSpans.spans`
+ * field) and says how many it wrote: from SDK spans here, from spans encoded
+ * when they ended in `encoded_queue.ts`.
+ */
+export function writeResourceSpans<T>(
+  w: ProtoWriter,
+  groups: Map<unknown, Map<unknown, T>>,
+  st: AttributeState,
+  writeItems: (w: ProtoWriter, items: T) => number,
+): void {
   for (const [resource, scopes] of groups) {
     const rsStart = w.pos;
     w.need(4);
@@ -142,7 +165,7 @@ function writeRequest(w: ProtoWriter, groups: Groups, st: AttributeState) {
       if (!guarded(w, () => writeScope(w, scope as Scope, st))) {
         writeScope(w, undefined as unknown as Scope, st);
       }
-      if (writeSpans(w, spans, st) === 0) {
+      if (writeItems(w, spans) === 0) {
         w.pos = ssStart;
         continue;
       }
@@ -183,7 +206,12 @@ export function createOtlpSpanWriter(
       };
       w.reset(KEEP_BYTES);
       try {
-        writeRequest(w, group(Array.isArray(spans) ? spans : []), st);
+        writeResourceSpans(
+          w,
+          group(Array.isArray(spans) ? spans : []),
+          st,
+          (w, list) => writeSpans(w, list, st),
+        );
         return w.finish();
       } catch {
         return new Uint8Array(0);

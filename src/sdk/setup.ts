@@ -14,7 +14,12 @@ import type {
 } from "../core/types.ts";
 import type { OtelApi } from "../core/api.ts";
 import { runtime } from "../runtime/detect.ts";
-import { batchEnv, logLevelEnv } from "../core/env_config.ts";
+import {
+  batchEnv,
+  logLevelEnv,
+  spanProcessorEnv,
+  type SpanProcessorKind,
+} from "../core/env_config.ts";
 import type { ExporterConfig } from "./exporter_config.ts";
 import { createConsoleDiagLogger, diagLevel } from "./diag.ts";
 import { createSpanExporter } from "./exporter.ts";
@@ -23,9 +28,19 @@ import { refreshLimits } from "../core/limits.ts";
 import { _webCryptoIdGenerator, _withRandomTraceIdFlag } from "./ids.ts";
 import type { SdkModule } from "./load.ts";
 import { EXPORT_SLICE_SPANS } from "../otlp/sliced_exporter.ts";
+import { createEncodingProcessor } from "../otlp/encoding_processor.ts";
+import { encodingSettings } from "./encoding_settings.ts";
 
 /** The SDK's tracer provider. */
 export type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
+
+/**
+ * The span processor `initTracer`'s provider exports through unless
+ * `LLMTRACE_SPAN_PROCESSOR` says otherwise: `encode` (llmtrace's
+ * encode-on-end processor, `otlp/encoding_processor.ts`) or `sdk` (the
+ * SDK's `BatchSpanProcessor`).
+ */
+const DEFAULT_PROCESSOR: SpanProcessorKind = "encode";
 
 /** What the provider is built from. */
 export interface ProviderPlan {
@@ -60,10 +75,12 @@ export function buildProvider(
         spanLimits: { attributeValueLengthLimit: refreshLimits() },
         ...(idGenerator ? { idGenerator } : {}),
         spanProcessors: [
-          new sdk.BatchSpanProcessor(
-            createSpanExporter(sdk, plan.config),
-            batchDefaults(),
-          ),
+          (spanProcessorEnv() ?? DEFAULT_PROCESSOR) === "encode"
+            ? createEncodingProcessor(plan.config, encodingSettings())
+            : new sdk.BatchSpanProcessor(
+              createSpanExporter(sdk, plan.config),
+              batchDefaults(),
+            ),
           ...plan.spanProcessors,
         ],
       }),
