@@ -1,0 +1,341 @@
+// GC cost of initTracer's span processor (issue 23): the SDK's
+// BatchSpanProcessor (spans queued as objects, encoded per batch) against
+// llmtrace's encode-on-end processor (spans encoded when they end, the queue
+// holds bytes), and an untraced baseline running the same loop without spans.
+//
+//   deno run -A bench/gc_processor.ts      (V8: --trace-gc --trace-gc-nvp)
+//   bun bench/gc_processor.ts              (JSC: BUN_JSC_logGC=1)
+//
+// The parent starts a loopback OTLP sink that discards what it gets, then
+// runs each configuration in a child process of the same runtime, alternated,
+// REPEATS times. A child makes RATE requests per second shaped like a traced
+// streamed chat completion (a SERVER span with 18 attributes and an event,
+// lasting LIFE_MS, and a CLIENT child span with 8 attributes and an event),
+// for WARMUP_S then MEASURE_S. The measured window starts and ends with a
+// forced full GC (the markers; not counted). Reported per child: GC pause
+// max, total GC pause time, heap used after the closing full GC, bytes
+// allocated on the JS heap per request (2 spans) in the window, RSS.
+// Env: RATE (500), WARMUP_S (5), MEASURE_S (20), LIFE_MS (150), REPEATS (2),
+// CONFIGS (untraced,sdk,encode).
+import { createServer } from "node:http";
+import { spawn } from "node:child_process";
+import { writeSync } from "node:fs";
+import process from "node:process";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const isBun = typeof g.Bun !== "undefined";
+const env = (k: string) => process.env[k];
+const RATE = Number(env("RATE") ?? 500);
+const WARMUP_S = Number(env("WARMUP_S") ?? 5);
+const MEASURE_S = Number(env("MEASURE_S") ?? 20);
+const LIFE_MS = Number(env("LIFE_MS") ?? 150);
+const REPEATS = Number(env("REPEATS") ?? 2);
+const CONFIGS = (env("CONFIGS") ?? "untraced,sdk,encode").split(",");
+const MARK = "@@gc_processor ";
+
+interface ChildResult {
+  config: string;
+  requests: number;
+  heapAfterGc: number;
+  rss: number;
+  objects?: number;
+}
+
+// ---------------------------------------------------------------- child ---
+
+async function child(config: string, endpoint: string): Promise<void> {
+  const api = await import("@opentelemetry/api");
+  let tracer: import("@opentelemetry/api").Tracer | undefined;
+  let shutdown = async () => {};
+  if (config !== "untraced") {
+    process.env.LLMTRACE_SPAN_PROCESSOR = config;
+    const mod = await import("../mod.ts");
+    tracer = await mod.initTracer("bench.gc", endpoint, undefined, {
+      flushOnExit: false,
+    });
+    shutdown = mod.shutdownTracing;
+  }
+  const { SpanKind, ROOT_CONTEXT, trace } = api;
+  const fullGc = () => (isBun ? g.Bun.gc(true) : g.gc());
+
+  let n = 0;
+  const start = () => {
+    const i = n++;
+    if (!tracer) return { i };
+    const server = tracer.startSpan("POST /v1/chat/completions", {
+      kind: SpanKind.SERVER,
+      attributes: {
+        "http.request.method": "POST",
+        "url.path": "/v1/chat/completions",
+        "url.scheme": "http",
+        "server.address": "127.0.0.1",
+        "server.port": 8000,
+        "client.address": `10.0.${(i >> 8) & 255}.${i & 255}`,
+        "user_agent.original": "bench-client/1.0",
+        "http.route": "/v1/chat/completions",
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "bench-model",
+        "gen_ai.request.max_tokens": 64,
+        "gen_ai.request.temperature": 0.7,
+      },
+    });
+    const client = tracer.startSpan("POST", {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        "http.request.method": "POST",
+        "url.full": "http://127.0.0.1:9000/v1/chat/completions",
+        "server.address": "127.0.0.1",
+        "server.port": 9000,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "bench-model",
+      },
+    }, trace.setSpan(ROOT_CONTEXT, server));
+    return { i, server, client };
+  };
+  const end = (r: ReturnType<typeof start>) => {
+    if (!r.server) return;
+    r.client.addEvent("gen_ai.first_chunk");
+    r.client.setAttributes({
+      "http.response.status_code": 200,
+      "gen_ai.response.id": `chatcmpl-${r.i}`,
+    });
+    r.client.end();
+    r.server.addEvent("gen_ai.first_token", { "gen_ai.chunk.index": 0 });
+    r.server.setAttributes({
+      "http.response.status_code": 200,
+      "gen_ai.response.model": "bench-model",
+      "gen_ai.response.id": `chatcmpl-${r.i}`,
+      "gen_ai.response.finish_reasons": ["stop"],
+      "gen_ai.usage.input_tokens": 12 + (r.i & 7),
+      "gen_ai.usage.output_tokens": 64,
+      "gen_ai.latency.time_to_first_token": 0.01 + (r.i & 15) / 1000,
+      "llmtrace.response.chunks": 66,
+    });
+    r.server.end();
+  };
+
+  const TICK = 10;
+  const perTick = RATE * TICK / 1000;
+  const life = Math.max(1, Math.round(LIFE_MS / TICK));
+  const open: ReturnType<typeof start>[][] = [];
+  let carry = 0;
+  let measuring = false;
+  let measured = 0;
+  const tick = () => {
+    carry += perTick;
+    const batch: ReturnType<typeof start>[] = [];
+    for (; carry >= 1; carry--) batch.push(start());
+    open.push(batch);
+    if (open.length > life) {
+      const done = open.shift()!;
+      for (const r of done) end(r);
+      if (measuring) measured += done.length;
+    }
+  };
+  const timer = setInterval(tick, TICK);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await sleep(WARMUP_S * 1000);
+  fullGc(); // the window's opening marker
+  if (isBun) writeSync(2, `${MARK}start\n`);
+  measuring = true;
+  await sleep(MEASURE_S * 1000);
+  measuring = false;
+  fullGc(); // the closing marker
+  if (isBun) writeSync(2, `${MARK}end\n`);
+  const mem = process.memoryUsage();
+  const result: ChildResult = {
+    config,
+    requests: measured,
+    heapAfterGc: mem.heapUsed,
+    rss: mem.rss,
+  };
+  if (isBun) {
+    const { heapStats } = await import("bun:jsc" as string);
+    result.objects = heapStats().objectCount;
+  }
+  clearInterval(timer);
+  await shutdown();
+  writeSync(2, `${MARK}${JSON.stringify(result)}\n`);
+}
+
+// ---------------------------------------------------------------- parse ---
+
+interface GcStats {
+  pauses: number;
+  pauseMax: number;
+  pauseTotal: number;
+  allocated: number;
+}
+
+/** V8 `--trace-gc-nvp`: the window lies between two `"reason":"testing"` GCs. */
+function parseV8(out: string): GcStats {
+  const s: GcStats = { pauses: 0, pauseMax: 0, pauseTotal: 0, allocated: 0 };
+  let inWindow = false;
+  for (const line of out.split("\n")) {
+    const at = line.indexOf("GC: {");
+    if (at < 0) continue;
+    let gc: { pause: number; reason: string; allocated: number };
+    try {
+      gc = JSON.parse(line.slice(at + 4));
+    } catch {
+      continue;
+    }
+    if (gc.reason === "testing") {
+      if (inWindow) {
+        s.allocated += gc.allocated;
+        break;
+      }
+      inWindow = true;
+      continue;
+    }
+    if (!inWindow) continue;
+    s.pauses++;
+    s.pauseTotal += gc.pause;
+    s.pauseMax = Math.max(s.pauseMax, gc.pause);
+    s.allocated += gc.allocated;
+  }
+  return s;
+}
+
+/**
+ * JSC `BUN_JSC_logGC=1` on stderr, between the child's markers (stderr is
+ * unbuffered on both sides, so the order holds). The closing marker's full
+ * GC is logged after the marker line; allocation between collections is the
+ * next START size less the last END size.
+ */
+function parseJsc(err: string): GcStats {
+  const s: GcStats = { pauses: 0, pauseMax: 0, pauseTotal: 0, allocated: 0 };
+  let inWindow = false;
+  let lastEnd: number | undefined;
+  let closing = false;
+  for (const line of err.split("\n")) {
+    if (line.startsWith(`${MARK}start`)) {
+      inWindow = true;
+      continue;
+    }
+    if (line.startsWith(`${MARK}end`)) {
+      closing = true;
+      continue;
+    }
+    const m = /START \w+ (\d+)kb => .*=> (\d+)kb, p=([\d.]+)ms/.exec(line);
+    if (!m) continue;
+    const before = Number(m[1]) * 1024;
+    const after = Number(m[2]) * 1024;
+    if (inWindow && lastEnd !== undefined) {
+      s.allocated += Math.max(0, before - lastEnd);
+    }
+    lastEnd = after;
+    if (!inWindow) continue;
+    if (closing) break; // the closing full GC: allocation counted, not its pause
+    const pause = Number(m[3]);
+    s.pauses++;
+    s.pauseTotal += pause;
+    s.pauseMax = Math.max(s.pauseMax, pause);
+  }
+  return s;
+}
+
+// --------------------------------------------------------------- parent ---
+
+function runChild(config: string, endpoint: string): Promise<{
+  r: ChildResult;
+  gc: GcStats;
+}> {
+  const self = new URL(import.meta.url).pathname;
+  const args = isBun ? [self, "--child", config, endpoint] : [
+    "run",
+    "-A",
+    "--v8-flags=--trace-gc,--trace-gc-nvp,--expose-gc",
+    self,
+    "--child",
+    config,
+    endpoint,
+  ];
+  const childEnv = { ...process.env, OTEL_METRICS_EXPORTER: "none" } as Record<
+    string,
+    string
+  >;
+  if (isBun) childEnv.BUN_JSC_logGC = "1";
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { env: childEnv });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d: Uint8Array) => (out += d));
+    p.stderr.on("data", (d: Uint8Array) => (err += d));
+    const limit = setTimeout(
+      () => p.kill("SIGKILL"),
+      (WARMUP_S + MEASURE_S + 60) * 1000,
+    );
+    p.on("close", (code: number) => {
+      clearTimeout(limit);
+      const line = err.split("\n").find((l) => l.startsWith(`${MARK}{`));
+      if (code !== 0 || !line) {
+        return reject(
+          new Error(`${config} child exited ${code}: ${err.slice(-2000)}`),
+        );
+      }
+      const r = JSON.parse(line.slice(MARK.length)) as ChildResult;
+      resolve({ r, gc: isBun ? parseJsc(err) : parseV8(out) });
+    });
+  });
+}
+
+async function parent(): Promise<void> {
+  let received = 0;
+  const sink = createServer((req, res) => {
+    req.on("data", (d: Uint8Array) => (received += d.length));
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/x-protobuf" });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
+  const port = (sink.address() as { port: number }).port;
+  const endpoint = `http://127.0.0.1:${port}/v1/traces`;
+  const runtime = isBun
+    ? `Bun ${g.Bun.version}`
+    : `Deno ${g.Deno.version.deno}`;
+  console.log(
+    `${runtime}: ${RATE} req/s (2 spans each), life ${LIFE_MS} ms, warm-up ` +
+      `${WARMUP_S} s, measured ${MEASURE_S} s, ${REPEATS} rounds alternated`,
+  );
+  const rows: string[] = [];
+  try {
+    for (let round = 1; round <= REPEATS; round++) {
+      for (const config of CONFIGS) {
+        const { r, gc } = await runChild(config, endpoint);
+        const row = [
+          config.padEnd(8),
+          String(round),
+          String(gc.pauses).padStart(5),
+          gc.pauseMax.toFixed(2).padStart(6),
+          gc.pauseTotal.toFixed(1).padStart(7),
+          (gc.pauseTotal / MEASURE_S).toFixed(2).padStart(6),
+          (r.heapAfterGc / 1048576).toFixed(2).padStart(7),
+          r.objects === undefined ? "–" : String(r.objects),
+          String(Math.round(gc.allocated / Math.max(1, r.requests))).padStart(
+            6,
+          ),
+          (r.rss / 1048576).toFixed(0).padStart(4),
+        ].join(" | ");
+        rows.push(`| ${row} |`);
+        console.log(rows.at(-1));
+      }
+    }
+  } finally {
+    sink.close();
+  }
+  console.log(
+    "\n| config | round | GCs | max pause ms | GC ms total | GC ms/s | " +
+      "heap after full GC MB | objects (JSC) | JS-heap bytes allocated / " +
+      "request | RSS MB |\n|---|---|---|---|---|---|---|---|---|---|\n" +
+      rows.join("\n"),
+  );
+  console.log(`sink received ${(received / 1048576).toFixed(1)} MB`);
+}
+
+const argv = process.argv;
+const at = argv.indexOf("--child");
+if (at >= 0) await child(argv[at + 1], argv[at + 2]);
+else await parent();
