@@ -95,14 +95,18 @@ export class EncodingSpanProcessor implements SpanProcessor {
   /**
    * @param exporter Sends the batches.
    * @param settings Delays and limits (see `batch_settings.ts`).
+   * @param doubleKeys See the writer's `doubleKeys` (an empty set: the
+   * official serializer's bytes).
    */
   constructor(
     private readonly exporter: EncodedBatchExporter,
     private readonly settings: BatchSettings,
+    doubleKeys?: ReadonlySet<string>,
   ) {
     this.queue = new EncodedSpanQueue(
       settings.maxQueueSize,
       settings.maxQueueBytes,
+      doubleKeys,
     );
     this.batchSize = Math.min(
       settings.maxExportBatchSize,
