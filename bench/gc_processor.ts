@@ -40,27 +40,23 @@ interface ChildResult {
   heapAfterGc: number;
   rss: number;
   objects?: number;
+  nsPerSpan?: number;
+  arrayBuffersPerSpan?: number;
+  offHeapPerSpan?: number;
 }
 
 // ---------------------------------------------------------------- child ---
 
-async function child(config: string, endpoint: string): Promise<void> {
-  const api = await import("@opentelemetry/api");
-  let tracer: import("@opentelemetry/api").Tracer | undefined;
-  let shutdown = async () => {};
-  if (config !== "untraced") {
-    process.env.LLMTRACE_SPAN_PROCESSOR = config;
-    const mod = await import("../mod.ts");
-    tracer = await mod.initTracer("bench.gc", endpoint, undefined, {
-      flushOnExit: false,
-    });
-    shutdown = mod.shutdownTracing;
-  }
-  const { SpanKind, ROOT_CONTEXT, trace } = api;
-  const fullGc = () => (isBun ? g.Bun.gc(true) : g.gc());
+type Api = typeof import("@opentelemetry/api");
+type Tracer = import("@opentelemetry/api").Tracer;
+type Span = import("@opentelemetry/api").Span;
+const fullGc = () => (isBun ? g.Bun.gc(true) : g.gc());
 
+/** One traced streamed request: start (SERVER + CLIENT span) and end. */
+function requestShape(api: Api, tracer: Tracer | undefined) {
+  const { SpanKind, ROOT_CONTEXT, trace } = api;
   let n = 0;
-  const start = () => {
+  const start = (): { i: number; server?: Span; client?: Span } => {
     const i = n++;
     if (!tracer) return { i };
     const server = tracer.startSpan("POST /v1/chat/completions", {
@@ -94,7 +90,7 @@ async function child(config: string, endpoint: string): Promise<void> {
     return { i, server, client };
   };
   const end = (r: ReturnType<typeof start>) => {
-    if (!r.server) return;
+    if (!r.server || !r.client) return;
     r.client.addEvent("gen_ai.first_chunk");
     r.client.setAttributes({
       "http.response.status_code": 200,
@@ -114,6 +110,22 @@ async function child(config: string, endpoint: string): Promise<void> {
     });
     r.server.end();
   };
+  return { start, end };
+}
+
+async function child(config: string, endpoint: string): Promise<void> {
+  const api = await import("@opentelemetry/api");
+  let tracer: Tracer | undefined;
+  let shutdown = async () => {};
+  if (config !== "untraced") {
+    process.env.LLMTRACE_SPAN_PROCESSOR = config;
+    const mod = await import("../mod.ts");
+    tracer = await mod.initTracer("bench.gc", endpoint, undefined, {
+      flushOnExit: false,
+    });
+    shutdown = mod.shutdownTracing;
+  }
+  const { start, end } = requestShape(api, tracer);
 
   const TICK = 10;
   const perTick = RATE * TICK / 1000;
@@ -159,41 +171,169 @@ async function child(config: string, endpoint: string): Promise<void> {
   writeSync(2, `${MARK}${JSON.stringify(result)}\n`);
 }
 
+/**
+ * How the encoded spans are stored: `arena` (the queue llmtrace ships: one
+ * growing buffer, offsets in typed arrays) or `slices` (one `Uint8Array`
+ * copy per span, concatenated per batch). Encodes the same 512 ended spans
+ * over and over, a batch taken every 128, and reports what that allocates.
+ */
+async function storeChild(kind: string): Promise<void> {
+  const api = await import("@opentelemetry/api");
+  const sdk = await import("@opentelemetry/sdk-trace-base");
+  const { EncodedSpanQueue } = await import("../src/otlp/encoded_queue.ts");
+  const { ProtoWriter } = await import("../src/sdk/proto_writer.ts");
+  const { writeFramedSpan, DOUBLE_ATTRIBUTE_KEYS } = await import(
+    "../src/sdk/otlp_writer.ts"
+  );
+  const { NESTED_BUDGET } = await import("../src/sdk/otlp_attributes.ts");
+  const exporter = new sdk.InMemorySpanExporter();
+  const provider = new sdk.BasicTracerProvider({
+    spanProcessors: [new sdk.SimpleSpanProcessor(exporter)],
+  });
+  const { start, end } = requestShape(api, provider.getTracer("bench"));
+  for (let i = 0; i < 256; i++) end(start());
+  const spans = exporter.getFinishedSpans();
+  const BATCH = 128;
+  let push: (span: (typeof spans)[number]) => void;
+  let arrayBuffers = 0;
+  let offHeap = 0;
+  if (kind === "arena") {
+    const q = new EncodedSpanQueue(2048, 1 << 24);
+    push = (span) => {
+      q.push(span);
+      if (q.count >= BATCH) {
+        const b = q.take(BATCH)!;
+        arrayBuffers++;
+        offHeap += b.body.length;
+      }
+    };
+  } else {
+    const w = new ProtoWriter();
+    const st = {
+      doubleKeys: DOUBLE_ATTRIBUTE_KEYS,
+      budget: NESTED_BUDGET,
+      keys: new Map(),
+    };
+    let list: Uint8Array[] = [];
+    let bytes = 0;
+    push = (span) => {
+      w.pos = 0;
+      st.budget = NESTED_BUDGET;
+      writeFramedSpan(w, span, st);
+      const slice = w.finish();
+      arrayBuffers++;
+      offHeap += slice.length;
+      list.push(slice);
+      bytes += slice.length;
+      if (list.length >= BATCH) {
+        const body = new Uint8Array(bytes + 64); // + the request's framing
+        let at = 64;
+        for (const x of list) {
+          body.set(x, at);
+          at += x.length;
+        }
+        arrayBuffers++;
+        offHeap += body.length;
+        list = [];
+        bytes = 0;
+      }
+    };
+  }
+  const N = Number(env("STORE_SPANS") ?? 400_000);
+  for (let i = 0; i < 100_000; i++) push(spans[i % spans.length]);
+  arrayBuffers = offHeap = 0;
+  fullGc();
+  if (isBun) writeSync(2, `${MARK}start\n`);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) push(spans[i % spans.length]);
+  const ms = performance.now() - t0;
+  fullGc();
+  if (isBun) writeSync(2, `${MARK}end\n`);
+  writeSync(
+    2,
+    `${MARK}${
+      JSON.stringify({
+        config: kind,
+        requests: N,
+        nsPerSpan: ms * 1e6 / N,
+        arrayBuffersPerSpan: arrayBuffers / N,
+        offHeapPerSpan: offHeap / N,
+        heapAfterGc: process.memoryUsage().heapUsed,
+        rss: process.memoryUsage().rss,
+      })
+    }\n`,
+  );
+}
+
 // ---------------------------------------------------------------- parse ---
 
 interface GcStats {
   pauses: number;
+  /** Full (major) collections among them. */
+  major: number;
   pauseMax: number;
   pauseTotal: number;
+  list: number[];
   allocated: number;
 }
 
-/** V8 `--trace-gc-nvp`: the window lies between two `"reason":"testing"` GCs. */
+const emptyStats = (): GcStats => ({
+  pauses: 0,
+  major: 0,
+  pauseMax: 0,
+  pauseTotal: 0,
+  list: [],
+  allocated: 0,
+});
+
+function count(s: GcStats, pause: number, major: boolean): void {
+  s.pauses++;
+  if (major) s.major++;
+  s.pauseTotal += pause;
+  s.pauseMax = Math.max(s.pauseMax, pause);
+  s.list.push(pause);
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const a = [...xs].sort((x, y) => x - y);
+  return a[a.length >> 1];
+}
+
+/**
+ * V8 `--trace-gc-nvp`: the window lies between two `"reason":"testing"` GCs.
+ * Allocation between collections is the next one's start size less the
+ * last one's end size (the JS heap's objects, not ArrayBuffer contents).
+ */
 function parseV8(out: string): GcStats {
-  const s: GcStats = { pauses: 0, pauseMax: 0, pauseTotal: 0, allocated: 0 };
+  const s = emptyStats();
   let inWindow = false;
+  let lastEnd: number | undefined;
   for (const line of out.split("\n")) {
     const at = line.indexOf("GC: {");
     if (at < 0) continue;
-    let gc: { pause: number; reason: string; allocated: number };
+    let gc: {
+      pause: number;
+      reason: string;
+      gc: string;
+      start_object_size: number;
+      end_object_size: number;
+    };
     try {
       gc = JSON.parse(line.slice(at + 4));
     } catch {
       continue;
     }
+    if (inWindow && lastEnd !== undefined) {
+      s.allocated += Math.max(0, gc.start_object_size - lastEnd);
+    }
+    lastEnd = gc.end_object_size;
     if (gc.reason === "testing") {
-      if (inWindow) {
-        s.allocated += gc.allocated;
-        break;
-      }
+      if (inWindow) break;
       inWindow = true;
       continue;
     }
-    if (!inWindow) continue;
-    s.pauses++;
-    s.pauseTotal += gc.pause;
-    s.pauseMax = Math.max(s.pauseMax, gc.pause);
-    s.allocated += gc.allocated;
+    if (inWindow) count(s, gc.pause, gc.gc !== "s");
   }
   return s;
 }
@@ -205,7 +345,7 @@ function parseV8(out: string): GcStats {
  * next START size less the last END size.
  */
 function parseJsc(err: string): GcStats {
-  const s: GcStats = { pauses: 0, pauseMax: 0, pauseTotal: 0, allocated: 0 };
+  const s = emptyStats();
   let inWindow = false;
   let lastEnd: number | undefined;
   let closing = false;
@@ -218,37 +358,36 @@ function parseJsc(err: string): GcStats {
       closing = true;
       continue;
     }
-    const m = /START \w+ (\d+)kb => .*=> (\d+)kb, p=([\d.]+)ms/.exec(line);
+    const m = /START \w+ (\d+)kb => (\w+),.*=> (\d+)kb, p=([\d.]+)ms/.exec(
+      line,
+    );
     if (!m) continue;
     const before = Number(m[1]) * 1024;
-    const after = Number(m[2]) * 1024;
+    const after = Number(m[3]) * 1024;
     if (inWindow && lastEnd !== undefined) {
       s.allocated += Math.max(0, before - lastEnd);
     }
     lastEnd = after;
     if (!inWindow) continue;
     if (closing) break; // the closing full GC: allocation counted, not its pause
-    const pause = Number(m[3]);
-    s.pauses++;
-    s.pauseTotal += pause;
-    s.pauseMax = Math.max(s.pauseMax, pause);
+    count(s, Number(m[4]), m[2] !== "EdenCollection");
   }
   return s;
 }
 
 // --------------------------------------------------------------- parent ---
 
-function runChild(config: string, endpoint: string): Promise<{
+function runChild(mode: string, config: string, endpoint = ""): Promise<{
   r: ChildResult;
   gc: GcStats;
 }> {
   const self = new URL(import.meta.url).pathname;
-  const args = isBun ? [self, "--child", config, endpoint] : [
+  const args = isBun ? [self, mode, config, endpoint] : [
     "run",
     "-A",
     "--v8-flags=--trace-gc,--trace-gc-nvp,--expose-gc",
     self,
-    "--child",
+    mode,
     config,
     endpoint,
   ];
@@ -300,42 +439,68 @@ async function parent(): Promise<void> {
     `${runtime}: ${RATE} req/s (2 spans each), life ${LIFE_MS} ms, warm-up ` +
       `${WARMUP_S} s, measured ${MEASURE_S} s, ${REPEATS} rounds alternated`,
   );
+  const header = "| config | round | GCs (major) | max pause ms | median " +
+    "pause ms | GC ms total | GC ms/s | heap after full GC MB | objects " +
+    "(JSC) | JS-heap bytes allocated / request | RSS MB |\n" +
+    "|---|---|---|---|---|---|---|---|---|---|---|";
   const rows: string[] = [];
   try {
     for (let round = 1; round <= REPEATS; round++) {
       for (const config of CONFIGS) {
-        const { r, gc } = await runChild(config, endpoint);
-        const row = [
-          config.padEnd(8),
-          String(round),
-          String(gc.pauses).padStart(5),
-          gc.pauseMax.toFixed(2).padStart(6),
-          gc.pauseTotal.toFixed(1).padStart(7),
-          (gc.pauseTotal / MEASURE_S).toFixed(2).padStart(6),
-          (r.heapAfterGc / 1048576).toFixed(2).padStart(7),
-          r.objects === undefined ? "–" : String(r.objects),
-          String(Math.round(gc.allocated / Math.max(1, r.requests))).padStart(
-            6,
-          ),
-          (r.rss / 1048576).toFixed(0).padStart(4),
-        ].join(" | ");
-        rows.push(`| ${row} |`);
+        const { r, gc } = await runChild("--child", config, endpoint);
+        rows.push(
+          `| ${
+            [
+              config,
+              round,
+              `${gc.pauses} (${gc.major})`,
+              gc.pauseMax.toFixed(2),
+              median(gc.list).toFixed(2),
+              gc.pauseTotal.toFixed(1),
+              (gc.pauseTotal / MEASURE_S).toFixed(2),
+              (r.heapAfterGc / 1048576).toFixed(2),
+              r.objects ?? "–",
+              Math.round(gc.allocated / Math.max(1, r.requests)),
+              (r.rss / 1048576).toFixed(0),
+            ].join(" | ")
+          } |`,
+        );
         console.log(rows.at(-1));
       }
     }
   } finally {
     sink.close();
   }
+  console.log(`\n${header}\n${rows.join("\n")}`);
+  console.log(`sink received ${(received / 1048576).toFixed(1)} MB\n`);
+  if (env("STORE") === "0") return;
+  const store: string[] = [];
+  for (const kind of ["arena", "slices", "arena", "slices"]) {
+    const { r, gc } = await runChild("--store", kind);
+    store.push(
+      `| ${
+        [
+          kind,
+          Math.round(gc.allocated / r.requests),
+          r.arrayBuffersPerSpan!.toFixed(4),
+          Math.round(r.offHeapPerSpan!),
+          `${gc.pauses} (${gc.major})`,
+          gc.pauseTotal.toFixed(1),
+          r.nsPerSpan!.toFixed(0),
+        ].join(" | ")
+      } |`,
+    );
+  }
   console.log(
-    "\n| config | round | GCs | max pause ms | GC ms total | GC ms/s | " +
-      "heap after full GC MB | objects (JSC) | JS-heap bytes allocated / " +
-      "request | RSS MB |\n|---|---|---|---|---|---|---|---|---|---|\n" +
-      rows.join("\n"),
+    "| storage | JS-heap bytes allocated / span | ArrayBuffers / span | " +
+      "off-heap bytes / span | GCs (major) | GC ms total | ns / span |\n" +
+      "|---|---|---|---|---|---|---|\n" + store.join("\n"),
   );
-  console.log(`sink received ${(received / 1048576).toFixed(1)} MB`);
 }
 
 const argv = process.argv;
 const at = argv.indexOf("--child");
+const storeAt = argv.indexOf("--store");
 if (at >= 0) await child(argv[at + 1], argv[at + 2]);
+else if (storeAt >= 0) await storeChild(argv[storeAt + 1]);
 else await parent();
