@@ -16,7 +16,9 @@
 // max, total GC pause time, heap used after the closing full GC, bytes
 // allocated on the JS heap per request (2 spans) in the window, RSS.
 // Env: RATE (500), WARMUP_S (5), MEASURE_S (20), LIFE_MS (150), REPEATS (2),
-// CONFIGS (untraced,sdk,encode).
+// CONFIGS (untraced,sdk,encode), SINK=down (the collector is down: spans
+// queue up to the caps, are retried and dropped), STORE=0 (skip the storage
+// comparison), STORE_SPANS (400000).
 import { createServer } from "node:http";
 import { spawn } from "node:child_process";
 import { writeSync } from "node:fs";
@@ -38,6 +40,8 @@ interface ChildResult {
   config: string;
   requests: number;
   heapAfterGc: number;
+  /** ArrayBuffer backing stores and other memory outside the JS heap. */
+  external?: number;
   rss: number;
   objects?: number;
   nsPerSpan?: number;
@@ -160,6 +164,7 @@ async function child(config: string, endpoint: string): Promise<void> {
     config,
     requests: measured,
     heapAfterGc: mem.heapUsed,
+    external: mem.external,
     rss: mem.rss,
   };
   if (isBun) {
@@ -430,19 +435,31 @@ async function parent(): Promise<void> {
     });
   });
   await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
-  const port = (sink.address() as { port: number }).port;
+  let port = (sink.address() as { port: number }).port;
+  const down = env("SINK") === "down";
+  if (down) {
+    // The collector is down: a port nothing listens on (retries, then drops).
+    sink.close();
+    port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+  }
   const endpoint = `http://127.0.0.1:${port}/v1/traces`;
   const runtime = isBun
     ? `Bun ${g.Bun.version}`
     : `Deno ${g.Deno.version.deno}`;
   console.log(
     `${runtime}: ${RATE} req/s (2 spans each), life ${LIFE_MS} ms, warm-up ` +
-      `${WARMUP_S} s, measured ${MEASURE_S} s, ${REPEATS} rounds alternated`,
+      `${WARMUP_S} s, measured ${MEASURE_S} s, ${REPEATS} rounds alternated` +
+      (down ? ", collector DOWN" : ""),
   );
   const header = "| config | round | GCs (major) | max pause ms | median " +
     "pause ms | GC ms total | GC ms/s | heap after full GC MB | objects " +
-    "(JSC) | JS-heap bytes allocated / request | RSS MB |\n" +
-    "|---|---|---|---|---|---|---|---|---|---|---|";
+    "(JSC) | JS-heap bytes allocated / request | external MB | RSS MB |\n" +
+    "|---|---|---|---|---|---|---|---|---|---|---|---|";
   const rows: string[] = [];
   try {
     for (let round = 1; round <= REPEATS; round++) {
@@ -461,6 +478,7 @@ async function parent(): Promise<void> {
               (r.heapAfterGc / 1048576).toFixed(2),
               r.objects ?? "–",
               Math.round(gc.allocated / Math.max(1, r.requests)),
+              ((r.external ?? 0) / 1048576).toFixed(1),
               (r.rss / 1048576).toFixed(0),
             ].join(" | ")
           } |`,
@@ -469,11 +487,11 @@ async function parent(): Promise<void> {
       }
     }
   } finally {
-    sink.close();
+    if (!down) sink.close();
   }
   console.log(`\n${header}\n${rows.join("\n")}`);
   console.log(`sink received ${(received / 1048576).toFixed(1)} MB\n`);
-  if (env("STORE") === "0") return;
+  if (env("STORE") === "0" || down) return;
   const store: string[] = [];
   for (const kind of ["arena", "slices", "arena", "slices"]) {
     const { r, gc } = await runChild("--store", kind);
