@@ -186,11 +186,11 @@ async function storeChild(kind: string): Promise<void> {
   const api = await import("@opentelemetry/api");
   const sdk = await import("@opentelemetry/sdk-trace-base");
   const { EncodedSpanQueue } = await import("../src/otlp/encoded_queue.ts");
-  const { ProtoWriter } = await import("../src/sdk/proto_writer.ts");
+  const { ProtoWriter } = await import("../src/otlp/proto_writer.ts");
   const { writeFramedSpan, DOUBLE_ATTRIBUTE_KEYS } = await import(
-    "../src/sdk/otlp_writer.ts"
+    "../src/otlp/writer.ts"
   );
-  const { NESTED_BUDGET } = await import("../src/sdk/otlp_attributes.ts");
+  const { NESTED_BUDGET } = await import("../src/otlp/key_values.ts");
   const exporter = new sdk.InMemorySpanExporter();
   const provider = new sdk.BasicTracerProvider({
     spanProcessors: [new sdk.SimpleSpanProcessor(exporter)],

@@ -16,8 +16,8 @@ import {
 } from "../../src/otlp/encoded_queue.ts";
 import { EncodingSpanProcessor } from "../../src/otlp/encoding_processor.ts";
 import { decodeExportTraceRequest } from "../support/otlp_receiver.ts";
-import { batchPlan, buildBatch } from "../sdk/span_batches.ts";
-import { bigBatch, hostileSpans } from "../sdk/span_fixtures.ts";
+import { batchPlan, buildBatch } from "./span_batches.ts";
+import { bigBatch, hostileSpans } from "./span_fixtures.ts";
 
 const RUNS = Math.min(
   Number(globalThis.process?.env.WRITER_RUNS ?? "") || 150,
