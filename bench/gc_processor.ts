@@ -17,8 +17,9 @@
 // allocated on the JS heap per request (2 spans) in the window, RSS.
 // Env: RATE (500), WARMUP_S (5), MEASURE_S (20), LIFE_MS (150), REPEATS (2),
 // CONFIGS (untraced,sdk,encode), SINK=down (the collector is down: spans
-// queue up to the caps, are retried and dropped), STORE=0 (skip the storage
-// comparison), STORE_SPANS (400000).
+// queue up to the caps, are retried and dropped), INPROC=0 (skip the
+// processor-alone comparison), INPROC_REQUESTS (100000), STORE=0 (skip the
+// storage comparison), STORE_SPANS (400000).
 import { createServer } from "node:http";
 import { spawn } from "node:child_process";
 import { writeSync } from "node:fs";
@@ -174,6 +175,89 @@ async function child(config: string, endpoint: string): Promise<void> {
   clearInterval(timer);
   await shutdown();
   writeSync(2, `${MARK}${JSON.stringify(result)}\n`);
+}
+
+/**
+ * The processor alone, in process: requests (2 spans each, ended at once)
+ * through a provider whose processor is none (spans dropped at end), the
+ * SDK's BatchSpanProcessor or the encode-on-end one, batches "sent" to an
+ * exporter that encodes (the SDK's case, with llmtrace's writer) and answers
+ * at once: no network, no timers racing. Yields every 50 requests so
+ * batches go out as they fill.
+ */
+async function inprocChild(kind: string): Promise<void> {
+  const api = await import("@opentelemetry/api");
+  const sdk = await import("@opentelemetry/sdk-trace-base");
+  const { EncodingSpanProcessor } = await import(
+    "../src/otlp/encoding_processor.ts"
+  );
+  const { createOtlpSpanWriter } = await import("../src/otlp/writer.ts");
+  const writer = createOtlpSpanWriter();
+  let bytes = 0;
+  const ok = { code: 0 };
+  const processor = kind === "sdk"
+    ? new sdk.BatchSpanProcessor({
+      export(spans, done) {
+        bytes += writer.serializeRequest(spans).length;
+        done(ok);
+      },
+      shutdown: () => Promise.resolve(),
+    }, { maxExportBatchSize: 128 })
+    : kind === "encode"
+    ? new EncodingSpanProcessor({
+      export(batch, done) {
+        bytes += batch.body.length;
+        done(ok);
+      },
+      shutdown: () => Promise.resolve(),
+    }, {
+      scheduledDelayMillis: 5000,
+      maxQueueSize: 2048,
+      maxQueueBytes: 1 << 22,
+      maxExportBatchSize: 128,
+      exportTimeoutMillis: 30000,
+    })
+    : {
+      onStart() {},
+      onEnd() {},
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+  const provider = new sdk.BasicTracerProvider({
+    spanProcessors: [processor],
+  });
+  const { start, end } = requestShape(api, provider.getTracer("bench"));
+  const run = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      // Both processors finish a batch in microtasks (the exporter answers
+      // at once): yielding to them is enough, and costs no timer.
+      if (i % 50 === 0) await Promise.resolve();
+      end(start());
+    }
+  };
+  const N = Number(env("INPROC_REQUESTS") ?? 100_000);
+  await run(20_000);
+  fullGc();
+  if (isBun) writeSync(2, `${MARK}start\n`);
+  const t0 = performance.now();
+  await run(N);
+  const ms = performance.now() - t0;
+  fullGc();
+  if (isBun) writeSync(2, `${MARK}end\n`);
+  await provider.forceFlush();
+  writeSync(
+    2,
+    `${MARK}${
+      JSON.stringify({
+        config: kind,
+        requests: N,
+        nsPerSpan: ms * 1e6 / N / 2,
+        offHeapPerSpan: bytes,
+        heapAfterGc: process.memoryUsage().heapUsed,
+        rss: process.memoryUsage().rss,
+      })
+    }\n`,
+  );
 }
 
 /**
@@ -491,7 +575,33 @@ async function parent(): Promise<void> {
   }
   console.log(`\n${header}\n${rows.join("\n")}`);
   console.log(`sink received ${(received / 1048576).toFixed(1)} MB\n`);
-  if (env("STORE") === "0" || down) return;
+  if (down) return;
+  if (env("INPROC") !== "0") {
+    const inproc: string[] = [];
+    for (const kind of ["none", "sdk", "encode", "none", "sdk", "encode"]) {
+      const { r, gc } = await runChild("--inproc", kind);
+      inproc.push(
+        `| ${
+          [
+            kind,
+            Math.round(gc.allocated / r.requests),
+            `${gc.pauses} (${gc.major})`,
+            gc.pauseMax.toFixed(2),
+            gc.pauseTotal.toFixed(1),
+            r.nsPerSpan!.toFixed(0),
+            (r.offHeapPerSpan! / 1048576).toFixed(1),
+          ].join(" | ")
+        } |`,
+      );
+    }
+    console.log(
+      "| processor (in process) | JS-heap bytes allocated / request | GCs " +
+        "(major) | max pause ms | GC ms total | ns / span (wall) | MB " +
+        "exported |\n|---|---|---|---|---|---|---|\n" + inproc.join("\n") +
+        "\n",
+    );
+  }
+  if (env("STORE") === "0") return;
   const store: string[] = [];
   for (const kind of ["arena", "slices", "arena", "slices"]) {
     const { r, gc } = await runChild("--store", kind);
@@ -519,6 +629,8 @@ async function parent(): Promise<void> {
 const argv = process.argv;
 const at = argv.indexOf("--child");
 const storeAt = argv.indexOf("--store");
+const inprocAt = argv.indexOf("--inproc");
 if (at >= 0) await child(argv[at + 1], argv[at + 2]);
 else if (storeAt >= 0) await storeChild(argv[storeAt + 1]);
+else if (inprocAt >= 0) await inprocChild(argv[inprocAt + 1]);
 else await parent();

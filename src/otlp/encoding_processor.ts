@@ -191,16 +191,23 @@ export class EncodingSpanProcessor implements SpanProcessor {
 
   private exportLoop(): void {
     this.exporting = true;
-    this.exportOne()
-      .catch((e) => globalErrorHandler(e))
-      .finally(() => {
-        this.exporting = false;
-        if (this.queue.count > 0) {
-          this.clearTimer();
-          this.maybeStart();
-        }
-      });
+    // One reaction, not catch + finally: the next batch may start as soon
+    // as possible after this one settles.
+    this.exportOne().then(this.exported, this.exportFailed);
   }
+
+  private readonly exported = (): void => {
+    this.exporting = false;
+    if (this.queue.count > 0) {
+      this.clearTimer();
+      this.maybeStart();
+    }
+  };
+
+  private readonly exportFailed = (e: unknown): void => {
+    globalErrorHandler(e as Error);
+    this.exported();
+  };
 
   private clearTimer(): void {
     if (this.timer !== undefined) {

@@ -36,11 +36,16 @@ export type Provider = InstanceType<SdkModule["WebTracerProvider"]>;
 
 /**
  * The span processor `initTracer`'s provider exports through unless
- * `LLMTRACE_SPAN_PROCESSOR` says otherwise: `encode` (llmtrace's
- * encode-on-end processor, `otlp/encoding_processor.ts`) or `sdk` (the
- * SDK's `BatchSpanProcessor`).
+ * `LLMTRACE_SPAN_PROCESSOR` says otherwise: `sdk` (the SDK's
+ * `BatchSpanProcessor`) or `encode` (llmtrace's encode-on-end processor,
+ * `otlp/encoding_processor.ts`). `sdk` stays the default because encoding
+ * at span end measured no GC gain in steady state on either runtime (the
+ * SDK's span objects are most of what tracing allocates, and they are made
+ * either way); `encode` holds a full queue as bytes outside the JS heap
+ * (collector down: 2-4 MB less heap, 80k fewer objects in Bun) and has a
+ * byte cap. See `bench/RESULTS.md`, "Encode-on-end processor (issue 23)".
  */
-const DEFAULT_PROCESSOR: SpanProcessorKind = "encode";
+const DEFAULT_PROCESSOR: SpanProcessorKind = "sdk";
 
 /** What the provider is built from. */
 export interface ProviderPlan {

@@ -21,6 +21,7 @@ import {
   createEncodingProcessor,
 } from "../../src/otlp/encoding_processor.ts";
 import { encodingSettings } from "../../src/sdk/encoding_settings.ts";
+import { spanProcessorEnv } from "../../src/core/env_config.ts";
 
 const ENCODE = {
   ...CLEAN_ENV,
@@ -256,6 +257,25 @@ test("settings: OTEL_BSP_* read, malformed values named in a warning and replace
     assert.equal(warnings.length, 2, warnings.join("\n"));
     assert.match(warnings[0], /OTEL_BSP_MAX_QUEUE_SIZE='lots'/);
     assert.match(warnings[1], /OTEL_BSP_EXPORT_TIMEOUT='-5'/);
+  } finally {
+    restore();
+  }
+});
+
+test("LLMTRACE_SPAN_PROCESSOR: encode or sdk; anything else is named in a warning and ignored", async () => {
+  for (const [value, expected] of [["encode", "encode"], ["SDK", "sdk"]]) {
+    const restore = setEnv({ LLMTRACE_SPAN_PROCESSOR: value });
+    try {
+      assert.equal(spanProcessorEnv(), expected);
+    } finally {
+      restore();
+    }
+  }
+  const restore = setEnv({ LLMTRACE_SPAN_PROCESSOR: "fast" });
+  try {
+    const { result, warnings } = await captureWarnings(spanProcessorEnv);
+    assert.equal(result, undefined);
+    assert.match(warnings.join("\n"), /LLMTRACE_SPAN_PROCESSOR='fast'/);
   } finally {
     restore();
   }
