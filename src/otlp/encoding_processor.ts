@@ -1,9 +1,10 @@
 /**
- * The encode-on-end span processor: `initTracer`'s provider's replacement
- * for the SDK's `BatchSpanProcessor` (issue 23). Each sampled span is
+ * The encode-on-end span processor: with `LLMTRACE_SPAN_PROCESSOR=encode`,
+ * `initTracer`'s provider uses it instead of the SDK's `BatchSpanProcessor`
+ * (issue 23; not the default, see `sdk/setup.ts`). Each sampled span is
  * written as OTLP protobuf when it ends, into {@link EncodedSpanQueue}'s
  * byte arena, and the span object is let go; batches go out through the
- * official OTLP/HTTP transport (`otlp_delegate.ts`, with its retries).
+ * official OTLP/HTTP transport (`fetch_delegate.ts`, with its retries).
  *
  * It keeps `BatchSpanProcessorBase`'s contract (sdk-trace 2.x): a batch
  * leaves when `maxExportBatchSize` spans are queued or `scheduledDelayMillis`
@@ -94,7 +95,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
 
   /**
    * @param exporter Sends the batches.
-   * @param settings Delays and limits (see `batch_settings.ts`).
+   * @param settings Delays and limits (see {@link BatchSettings}).
    * @param doubleKeys See the writer's `doubleKeys` (an empty set: the
    * official serializer's bytes).
    */
