@@ -111,7 +111,10 @@ export async function chat(call: ChatCall): Promise<ChatResult> {
     if (result.completionTokens !== undefined) {
       span.setAttribute("gen_ai.usage.output_tokens", result.completionTokens);
     }
-    if (result.cancelled) span.setAttribute("error.type", "cancelled");
+    // A cancel is the client's choice, not an error (as llmtrace marks it).
+    if (result.cancelled) {
+      span.setAttribute("llmtrace.response.cancelled", true);
+    }
   } catch (e) {
     span.recordException(e as Error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: String(e) });

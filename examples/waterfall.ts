@@ -62,6 +62,7 @@ function details(s: ReceivedSpan): string {
   if (status !== undefined) parts.push(`http ${status}`);
   const err = a["error.type"];
   if (err !== undefined) parts.push(`error ${err}`);
+  if (a["llmtrace.response.cancelled"] === true) parts.push("cancelled");
   return parts.join(" · ");
 }
 

@@ -55,6 +55,12 @@ export const GEN_AI_OUTPUT_TYPE = "gen_ai.output.type";
 
 /** `llmtrace.response.chunks`: data events seen in a streamed answer. */
 export const LLMTRACE_RESPONSE_CHUNKS = "llmtrace.response.chunks";
+/**
+ * `llmtrace.response.cancelled` (bool): the reader cancelled the body before
+ * it ended ("stop generating", a client gone). Not an error: the span's
+ * status stays unset, so viewers and queries tell cancels apart with this.
+ */
+export const LLMTRACE_RESPONSE_CANCELLED = "llmtrace.response.cancelled";
 
 /** Resource: `service.name`. */
 export const SERVICE_NAME = "service.name";

@@ -129,7 +129,9 @@ function spanName(
  * has it) are injected into a copy of the headers: the caller's `Headers` and
  * `Request` are never mutated. A downstream cancel of the returned body
  * cancels the upstream body; with `{ request }` an aborted incoming request
- * aborts the upstream call, so the upstream stops generating. Each call
+ * aborts the upstream call, so the upstream stops generating; a cancel
+ * mid-stream is not an error (status unset, `llmtrace.response.cancelled`,
+ * finish reason `error` where none came). Each call
  * (each retry or fallback attempt) is its own span; network errors,
  * timeouts and 4xx/5xx statuses are recorded with `error.type`, and errors
  * are re-thrown, never swallowed.

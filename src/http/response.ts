@@ -9,15 +9,16 @@
  * @module
  */
 import type { HrTime, Span } from "@opentelemetry/api";
-import { STATUS_ERROR } from "../core/api.ts";
 import type { Attributes } from "../core/types.ts";
 import type { SemconvMode } from "../core/attributes.ts";
 import { recordError } from "../core/errors.ts";
 import {
   ERROR_TYPE,
   HTTP_RESPONSE_BODY_SIZE,
+  LLMTRACE_RESPONSE_CANCELLED,
   LLMTRACE_RESPONSE_CHUNKS,
 } from "../core/keys.ts";
+import { STATUS_ERROR } from "../core/api.ts";
 import { nowHrTime } from "../core/time.ts";
 import { responseAttributes, ttftAttributes } from "../genai/attributes.ts";
 import type { GenAIResponseInfo } from "../genai/openai_response.ts";
@@ -43,6 +44,8 @@ export interface Follower {
   readonly span: Span;
   /** `performance.now()` when the request started (for time to first token). */
   readonly startedAt: number;
+  /** The GenAI operation of the request, when it is one. */
+  readonly operation: string | undefined;
   /** The semantic-convention mode. */
   readonly mode: SemconvMode;
   /** Record output text (opt-in). */
@@ -133,7 +136,13 @@ type Failure =
   | { kind: "cancelled"; reason: unknown }
   | { kind: "answer"; errorType: string };
 
-/** Marks `span` failed (status, exception, `error.type`) as `failure` says. */
+/**
+ * Marks `span` as `failure` says. A body that failed: exception, ERROR
+ * status, `error.type`. A body the reader cancelled ("stop generating", a
+ * client gone) is not an error of the server or of the call (the GenAI
+ * conventions' "Recording Errors"): the status stays unset, no `error.type`,
+ * and `llmtrace.response.cancelled` tells it apart.
+ */
 function markFailed(span: Span, failure: Failure): void {
   if (failure.kind === "error") {
     recordError(span, failure.error, {
@@ -150,22 +159,27 @@ function markFailed(span: Span, failure: Failure): void {
     });
     return;
   }
-  const reason = failure.reason;
-  span.setAttribute(ERROR_TYPE, "cancelled");
-  span.setStatus({
-    code: STATUS_ERROR,
-    message: "the response body was cancelled before it ended" +
-      (reason instanceof Error ? `: ${reason.message}` : ""),
-  });
+  span.setAttribute(LLMTRACE_RESPONSE_CANCELLED, true);
 }
 
-/** `error.type` of a failed body, for the measurement. */
+/** `error.type` of a failed body, for the measurement (a cancel has none). */
 function failureType(failure: Failure | undefined): string | undefined {
-  if (failure === undefined) return undefined;
-  if (failure.kind === "cancelled") return "cancelled";
+  if (failure === undefined || failure.kind === "cancelled") return undefined;
   if (failure.kind === "answer") return failure.errorType;
   const error = failure.error;
   return error instanceof Error ? error.name || "Error" : "stream_error";
+}
+
+/**
+ * An answer that did not end normally: where a finish reason was expected
+ * but none came (the generation was cancelled or failed), the conventions
+ * ask for `error` in its place. Positions that did get one keep theirs.
+ */
+function withExpectedFinish(
+  info: GenAIResponseInfo | undefined,
+): GenAIResponseInfo | undefined {
+  if (!info || info.finishReasons?.length) return info;
+  return { ...info, finishReasons: ["error"] };
 }
 
 /** Ends every span following `watch` with what the pass found. */
@@ -179,12 +193,14 @@ function settleAll(
   const endedAt = performance.now();
   const end = nowHrTime();
   const errorType = failureType(failure);
+  const unfinished = failure ? withExpectedFinish(info) : info;
   watch.settled = true;
   for (const f of watch.followers) {
     try {
-      if (info) {
+      const seen = f.operation === undefined ? info : unfinished;
+      if (seen) {
         f.span.setAttributes(
-          responseAttributes(info, f.mode, f.captureContent),
+          responseAttributes(seen, f.mode, f.captureContent),
         );
       }
       f.span.setAttributes(attrs);
@@ -335,6 +351,12 @@ class StreamPass extends BodyWatch implements BodyObserver {
   }
 
   onError(error: unknown): void {
+    // An abort of the upstream call while its body streams (the caller's
+    // AbortController, the served client gone) is the client's cancel, not
+    // the answer failing; a timeout (`TimeoutError`) still is an error.
+    if (error instanceof Error && error.name === "AbortError") {
+      return this.onCancel(error);
+    }
     this.settle({ kind: "error", error });
   }
 

@@ -97,8 +97,10 @@ function flushThroughWaitUntil(
  * finish reasons; for server-sent events the time to first token and the
  * chunk count). A 5xx status or a thrown error sets ERROR status; the error
  * is re-thrown so the runtime's own error handling runs. A client that
- * disconnects mid-stream ends the span with `error.type = "cancelled"`, and
- * the cancel reaches the handler's stream so generation stops.
+ * disconnects mid-stream ("stop generating") is not an error: the span ends
+ * with its status unset, `llmtrace.response.cancelled = true` and finish
+ * reason `error` where none came, and the cancel reaches the handler's
+ * stream so generation stops.
  *
  * Where the runtime passes an execution context with `waitUntil` (workerd's
  * `ctx`), the request's spans are exported through it once the span ends, so

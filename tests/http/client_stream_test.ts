@@ -100,10 +100,52 @@ test("a downstream cancel of the returned body cancels the upstream stream", asy
     );
     p.span.end();
     const [span] = await clientChildren(t, p.spanId);
-    assert.equal(span.attributes["error.type"], "cancelled");
-    assert.equal(span.status.code, ERROR);
+    assert.equal(span.attributes["error.type"], undefined);
+    assert.equal(span.status.code, UNSET);
+    assert.equal(span.attributes["llmtrace.response.cancelled"], true);
     const ttft = span.attributes["gen_ai.response.time_to_first_chunk"];
     assert.equal(typeof ttft, "number");
+  } finally {
+    await up.stop();
+  }
+});
+
+test("the caller aborting its signal mid-stream ('stop generating') is a cancel, a timeout an error", async () => {
+  const up = startUpstream();
+  try {
+    for (const how of ["abort", "timeout"] as const) {
+      const p = parentSpan(t, `signal-${how}`);
+      const ac = new AbortController();
+      const res = await tracedFetch(`${up.origin}/v1/endless`, {
+        method: "POST",
+        body: "{}",
+        signal: how === "abort" ? ac.signal : AbortSignal.timeout(150),
+      }, { context: p.ctx });
+      const reader = res.body!.getReader();
+      let failed: unknown;
+      for (let i = 0; i < 100; i++) {
+        if (i === 2 && how === "abort") ac.abort();
+        const r = await reader.read().catch((e) => (failed = e, undefined));
+        if (!r || r.done) break;
+      }
+      assert.ok(failed, `${how}: the read failed`);
+      p.span.end();
+      const [span] = await clientChildren(t, p.spanId);
+      if (how === "abort") {
+        assert.equal(span.status.code, UNSET, span.status.message);
+        assert.equal(span.attributes["error.type"], undefined);
+        assert.equal(span.attributes["llmtrace.response.cancelled"], true);
+        // Not a GenAI path: no finish reason is expected, none is invented.
+        assert.equal(
+          span.attributes["gen_ai.response.finish_reasons"],
+          undefined,
+        );
+      } else {
+        assert.equal(span.status.code, ERROR);
+        assert.equal(span.attributes["error.type"], "TimeoutError");
+        assert.equal(span.attributes["llmtrace.response.cancelled"], undefined);
+      }
+    }
   } finally {
     await up.stop();
   }

@@ -14,7 +14,6 @@ import { type Tracing, useTracing } from "../support/tracing.ts";
 const SERVER = 2;
 const CLIENT = 3;
 const UNSET = 0;
-const ERROR = 2;
 
 let t: Tracing;
 useTracing("openai-client-test", (ready) => (t = ready), {
@@ -174,7 +173,7 @@ for (const usage of [false, true]) {
   });
 }
 
-test("openai client that gives up mid-answer: both spans say cancelled", async () => {
+test("openai client that gives up mid-answer: both spans say cancelled, not failed", async () => {
   const id = "gave-up";
   const llm = createFakeLlm({ delayMs: 30 });
   await withServer(llm.handler, async (up) => {
@@ -197,9 +196,14 @@ test("openai client that gives up mid-answer: both spans say cancelled", async (
         "the cancel reached the LLM",
       );
       const spans = await spansOf(id);
+      assert.equal(spans.length, 2);
       for (const s of spans) {
-        assert.equal(s.status.code, ERROR, s.name);
-        assert.equal(s.attributes["error.type"], "cancelled", s.name);
+        assert.equal(s.status.code, UNSET, s.name);
+        assert.equal(s.attributes["error.type"], undefined, s.name);
+        assert.equal(s.attributes["llmtrace.response.cancelled"], true, s.name);
+        assert.deepEqual(s.attributes["gen_ai.response.finish_reasons"], [
+          "error",
+        ], s.name);
       }
     });
   });

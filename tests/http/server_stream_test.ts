@@ -168,8 +168,13 @@ for (
         "the cancel reached the LLM's stream",
       );
       const span = await serverSpan(id);
-      assert.equal(span.attributes["error.type"], "cancelled");
-      assert.equal(span.status.code, ERROR);
+      // A client cancel is not a server error (GenAI "Recording Errors").
+      assert.equal(span.attributes["error.type"], undefined);
+      assert.equal(span.status.code, UNSET);
+      assert.equal(span.attributes["llmtrace.response.cancelled"], true);
+      assert.deepEqual(span.attributes["gen_ai.response.finish_reasons"], [
+        "error",
+      ]);
       assert.equal(llm.streams[0].finished, false);
       assert.ok(llm.streams[0].eventsSent < 40, "generation stopped early");
       // What was observed before the cancel is still recorded.

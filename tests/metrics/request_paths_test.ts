@@ -203,3 +203,40 @@ test("an engine recording llm_request under traceHandler: one server data point 
     });
   });
 });
+
+test("a client that cancels mid-stream: the server's data point has no error.type", async () => {
+  await withMetrics({}, {}, async (rx) => {
+    const llm = createFakeLlm({
+      pieces: Array.from({ length: 40 }, (_, i) => `w${i} `),
+      delayMs: DELAY_MS,
+    });
+    await withServer(
+      traceHandler(llm.handler, { providerName: "vllm" }),
+      async (s) => {
+        const res = await fetch(`${s.origin}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "acme/m",
+            stream: true,
+            messages: [{ role: "user", content: "hi" }],
+          }),
+        });
+        const reader = res.body!.getReader();
+        for (let i = 0; i < 3; i++) await reader.read();
+        await reader.cancel();
+        assert.equal(await llm.waitForCancel(0, 8000), true);
+        for (let i = 0; i < 100; i++) {
+          await flushMetrics();
+          if (rx.latest("gen_ai.server.request.duration")) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const d = rx.latest("gen_ai.server.request.duration")!;
+        assert.deepEqual(
+          d.points.map((p) => [p.count, p.attributes["error.type"]]),
+          [[1, undefined]],
+        );
+      },
+    );
+  });
+});
