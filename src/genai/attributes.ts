@@ -114,8 +114,25 @@ export function responseAttributes(
   return boundAttributes(out);
 }
 
-/** Time to first token/chunk, in seconds, under the mode's names. */
-export function ttftAttributes(seconds: number, mode: SemconvMode): Attributes {
+/**
+ * Time to first token/chunk, in seconds, under the names of the side that
+ * measured it. `gen_ai.response.time_to_first_chunk` is the client's
+ * (measured where the answer is received): CLIENT spans carry it, and vLLM's
+ * `gen_ai.latency.time_to_first_token` too in `"dual"` mode. A SERVER span
+ * (`traceHandler`, vLLM's `llm_request`) measures its own first token: it
+ * carries vLLM's server-side name in every mode, since the conventions give
+ * a server-side time to first token no span attribute (only the
+ * `gen_ai.server.time_to_first_token` metric), as with the rest of the
+ * `gen_ai.latency.*` breakdown.
+ */
+export function ttftAttributes(
+  seconds: number,
+  mode: SemconvMode,
+  side: "server" | "client",
+): Attributes {
+  if (side === "server") {
+    return { [A.GEN_AI_LATENCY_TIME_TO_FIRST_TOKEN]: seconds };
+  }
   const out: Attributes = { [A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: seconds };
   if (mode === "dual") out[A.GEN_AI_LATENCY_TIME_TO_FIRST_TOKEN] = seconds;
   return out;

@@ -43,7 +43,11 @@ import {
 } from "../genai/wire.ts";
 import { providerForHost } from "../genai/provider_name.ts";
 import { initBodyInfo, readRequestInfo } from "./request_body.ts";
-import { type Outcome, reportMeasurement } from "./report_measurement.ts";
+import {
+  markForwarded,
+  type Outcome,
+  reportMeasurement,
+} from "./report_measurement.ts";
 import { endSpan, type Follower, followResponse } from "./response.ts";
 import {
   allowed,
@@ -169,6 +173,8 @@ export async function tracedFetch(
     return await doFetch(input, init);
   }
   const api = _api()!;
+  // The served request's handler forwards it: a router (no server metrics).
+  if (options.request) markForwarded(options.request);
 
   const request = typeof Request !== "undefined" && input instanceof Request
     ? input
@@ -255,6 +261,7 @@ function ignore(): void {}
 class UpstreamCall implements Follower {
   /** Set by {@link UpstreamCall.start}. */
   span!: Span;
+  readonly side = "client";
   /** `performance.now()` when the span started. */
   startedAt = 0;
   readonly url: UrlParts;

@@ -12,6 +12,25 @@ import {
 import type { GenAIResponseInfo } from "../genai/openai_response.ts";
 import { boundValue } from "../core/limits.ts";
 
+/**
+ * Served requests a handler forwarded with `tracedFetch(..., { request })`:
+ * their handler is a router, not a model server. A router's SERVER span
+ * feeds no `gen_ai.server.*` instrument (it would measure the upstream plus
+ * the network, and the engine counts the same request again); its view of
+ * the upstream is in the client metrics of its `tracedFetch` calls.
+ */
+const forwarded = new WeakSet<Request>();
+
+/** Notes that the served `req` was forwarded upstream (see {@link forwarded}). */
+export function markForwarded(req: Request): void {
+  forwarded.add(req);
+}
+
+/** Whether the served `req` was forwarded upstream by its handler. */
+export function wasForwarded(req: Request): boolean {
+  return forwarded.has(req);
+}
+
 /** How a followed response ended. */
 export interface Outcome {
   /** `performance.now()` when the body ended (or the span, for no body). */

@@ -46,6 +46,8 @@ export interface Follower {
   readonly startedAt: number;
   /** The GenAI operation of the request, when it is one. */
   readonly operation: string | undefined;
+  /** Which side follows the body: a SERVER span's or a CLIENT span's names. */
+  readonly side: "server" | "client";
   /** The semantic-convention mode. */
   readonly mode: SemconvMode;
   /** Record output text (opt-in). */
@@ -340,7 +342,7 @@ class StreamPass extends BodyWatch implements BodyObserver {
       const now = this.firstContentAt = performance.now();
       for (const f of this.followers) {
         f.span.setAttributes(
-          ttftAttributes((now - f.startedAt) / 1000, f.mode),
+          ttftAttributes((now - f.startedAt) / 1000, f.mode, f.side),
         );
       }
     }

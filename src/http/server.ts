@@ -24,7 +24,11 @@ import type {
   GenAIRequestInfo,
 } from "../genai/openai_request.ts";
 import { runtime } from "../runtime/detect.ts";
-import { type Outcome, reportMeasurement } from "./report_measurement.ts";
+import {
+  type Outcome,
+  reportMeasurement,
+  wasForwarded,
+} from "./report_measurement.ts";
 import { capturedRequestInfo } from "./request_capture.ts";
 import { endSpan, type Follower, followResponse } from "./response.ts";
 import {
@@ -101,6 +105,13 @@ function flushThroughWaitUntil(
  * with its status unset, `llmtrace.response.cancelled = true` and finish
  * reason `error` where none came, and the cancel reaches the handler's
  * stream so generation stops.
+ *
+ * A streamed answer's time to first token is the server's own
+ * (`gen_ai.latency.time_to_first_token`; `gen_ai.response.time_to_first_chunk`
+ * is the client's, on `tracedFetch`'s span). A handler that forwards the
+ * request with `tracedFetch(..., { request: req })` is a router: its span
+ * feeds no `gen_ai.server.*` metric (the upstream's server counts the
+ * request; the router's view is its client metrics).
  *
  * Where the runtime passes an execution context with `waitUntil` (workerd's
  * `ctx`), the request's spans are exported through it once the span ends, so
@@ -219,6 +230,7 @@ function ignore(): void {}
  */
 class ServedRequest implements Follower {
   readonly span: Span;
+  readonly side = "server";
   /** `performance.now()` when the request arrived. */
   readonly startedAt: number;
   readonly req: Request;
@@ -350,9 +362,13 @@ class ServedRequest implements Follower {
     return this.requestApplied ? undefined : this.requestRead;
   }
 
-  /** The span has ended: report the measurement, release `waitUntil`. */
+  /**
+   * The span has ended: report the measurement (a model server's; a router
+   * that forwarded the request has its client measurements), release
+   * `waitUntil`.
+   */
   afterEnd(outcome?: Outcome): void {
-    if (this.operation !== undefined) {
+    if (this.operation !== undefined && !wasForwarded(this.req)) {
       reportMeasurement(
         {
           kind: "server",

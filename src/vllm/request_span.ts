@@ -180,7 +180,7 @@ export function recordRequestSpan(options: RequestSpanOptions): SpanContext {
   latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_DECODE, lat.decode);
   latency(A.GEN_AI_LATENCY_TIME_IN_MODEL_INFERENCE, lat.inference);
   if (lat.ttft !== undefined) {
-    Object.assign(attrs, ttftAttributes(lat.ttft, mode));
+    Object.assign(attrs, ttftAttributes(lat.ttft, mode, "server"));
   }
   setUsage(attrs, {
     inputTokens: prompt,

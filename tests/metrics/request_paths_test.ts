@@ -83,8 +83,26 @@ test("router + engine: server, client and token metrics match the requests sent"
             "gen_ai.provider.name": "llmtrace-router",
             "server.port": r.port,
           };
-          // Each server counts its five requests once.
-          for (const attrs of [engineAttrs, routerAttrs]) {
+          // The engine counts its five requests once; the router forwarded
+          // them with tracedFetch({ request }), so its SERVER span feeds no
+          // gen_ai.server.* instrument (its view is the client metrics).
+          for (
+            const name of [
+              "gen_ai.server.request.duration",
+              "gen_ai.server.time_to_first_token",
+              "gen_ai.server.time_per_output_token",
+            ]
+          ) {
+            assert.ok(
+              !rx.latest(name)!.points.some((p) =>
+                p.attributes["gen_ai.provider.name"] === routerAttrs[
+                  "gen_ai.provider.name"
+                ]
+              ),
+              `${name}: no router point`,
+            );
+          }
+          for (const attrs of [engineAttrs]) {
             const d = pointWith(
               rx.latest("gen_ai.server.request.duration"),
               attrs,
@@ -200,6 +218,64 @@ test("an engine recording llm_request under traceHandler: one server data point 
       close("vllm.e2e_request_latency", 0.1);
       close("gen_ai.server.time_to_first_token", 0.03);
       close("gen_ai.server.time_per_output_token", 0.015);
+    });
+  });
+});
+
+test("three streams through a router to a traced engine add 3 (not 6) to each gen_ai.server.* instrument; the router's client metrics get 3", async () => {
+  await withMetrics({}, {}, async (rx) => {
+    const llm = createFakeLlm({ pieces: PIECES, delayMs: 5 });
+    await withServer(traceHandler(llm.handler), async (engine) => {
+      const router = traceHandler(async (req: Request) =>
+        await tracedFetch(
+          `${engine.origin}/v1/chat/completions`,
+          {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: await req.text(),
+          },
+          { request: req },
+        )
+      );
+      await withServer(router, async (r) => {
+        for (let i = 0; i < 3; i++) {
+          assert.match(
+            await chat(`${r.origin}/v1/chat/completions`, true),
+            /DONE/,
+          );
+        }
+        const total = (name: string) =>
+          (rx.latest(name)?.points ?? []).reduce(
+            (n, p) => n + (p.count ?? 0),
+            0,
+          );
+        for (
+          let i = 0;
+          i < 100 && total("gen_ai.client.operation.duration") < 3;
+          i++
+        ) {
+          await flushMetrics();
+          await new Promise((res) => setTimeout(res, 20));
+        }
+        assert.equal(total("gen_ai.server.request.duration"), 3);
+        assert.equal(total("gen_ai.server.time_to_first_token"), 3);
+        assert.equal(total("gen_ai.server.time_per_output_token"), 3);
+        const client = rx.latest("gen_ai.client.operation.duration")!;
+        assert.equal(total("gen_ai.client.operation.duration"), 3);
+        assert.equal(total("gen_ai.client.operation.time_to_first_chunk"), 3);
+        assert.deepEqual(
+          client.points.map((p) => p.attributes["server.port"]),
+          [engine.port],
+          "the router's calls to the engine",
+        );
+        // The server points are the engine's own port, not the router's.
+        assert.deepEqual(
+          rx.latest("gen_ai.server.request.duration")!.points.map((p) =>
+            p.attributes["server.port"]
+          ),
+          [engine.port],
+        );
+      });
     });
   });
 });
