@@ -23,7 +23,7 @@ import {
   SERVER_PORT,
   URL_FULL,
 } from "../core/keys.ts";
-import { nowHrTime } from "../core/time.ts";
+import { nowHrTime, perfToHrTime } from "../core/time.ts";
 import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
 import { measurementSink } from "../core/measurement_sink.ts";
@@ -42,7 +42,12 @@ import {
   wireCall,
 } from "../genai/wire.ts";
 import { providerForHost } from "../genai/provider_name.ts";
-import { initBodyInfo, readRequestInfo } from "./request_body.ts";
+import {
+  infoAtHand,
+  initBodyInfo,
+  NOT_AT_HAND,
+  readRequestInfo,
+} from "./request_body.ts";
 import {
   markForwarded,
   type Outcome,
@@ -129,6 +134,13 @@ function spanName(
  * ends: for a streamed answer the time to first token is measured here, at
  * the router.
  *
+ * The span starts at the call with what samplers need (operation,
+ * provider, model, server address and port): with a `Request` input, a body
+ * at hand (a declared `content-length` within `maxBodyBytes`, or bytes in
+ * memory) is read through a clone before the span starts; an upload still
+ * streaming is not waited for, and its model arrives later (the span is
+ * renamed then).
+ *
  * `traceparent`/`tracestate` (and baggage, when the registered propagator
  * has it) are injected into a copy of the headers: the caller's `Headers` and
  * `Request` are never mutated. A downstream cancel of the returned body
@@ -173,6 +185,8 @@ export async function tracedFetch(
     return await doFetch(input, init);
   }
   const api = _api()!;
+  // The span starts at the call, even when a body at hand is read first.
+  const calledAt = performance.now();
   // The served request's handler forwards it: a router (no server metrics).
   if (options.request) markForwarded(options.request);
 
@@ -194,6 +208,16 @@ export async function tracedFetch(
       info = initBodyInfo(init.body, wire, call.maxJsonBytes);
     } else if (request) {
       pendingInfo = readRequestInfo(request, wire, call.maxJsonBytes);
+      // Samplers decide at span creation: a body at hand (a declared length
+      // within the limit, or bytes in memory) is read before the span
+      // starts; an upload still streaming is not waited for.
+      if (pendingInfo) {
+        const read = await infoAtHand(pendingInfo, request, call.maxJsonBytes);
+        if (read !== NOT_AT_HAND) {
+          info = read;
+          pendingInfo = undefined;
+        }
+      }
     }
   }
 
@@ -226,6 +250,7 @@ export async function tracedFetch(
       attrs,
       parent,
       info?.model ?? wire?.model,
+      calledAt,
     );
   } catch {
     return await doFetch(input, init);
@@ -314,12 +339,13 @@ class UpstreamCall implements Follower {
     attributes: Attributes,
     parent: Context,
     requestModel: string | undefined,
+    calledAt: number,
   ): void {
-    this.startedAt = performance.now();
+    this.startedAt = calledAt;
     this.span = _tracer().startSpan(name, {
       kind: KIND.CLIENT,
       attributes: boundAttributes(attributes),
-      startTime: nowHrTime(),
+      startTime: perfToHrTime(calledAt),
     }, parent);
     this.requestModel = requestModel;
   }
