@@ -184,14 +184,18 @@ function names(signal: Signal, suffix: string): [string, string] {
 /**
  * Checks the configured OTLP protocol of `signal`: the signal's variable,
  * then `OTEL_EXPORTER_OTLP_PROTOCOL`; unset means `http/protobuf`.
+ * `console` (which Deno's built-in telemetry accepts) is not an OTLP
+ * protocol but a destination: the signal is printed to the console instead.
  *
+ * @returns `"otlp"` (http/protobuf) or `"console"`.
  * @throws {Error} naming the value and the supported one for anything else.
  */
-export function checkProtocol(signal: Signal = "traces"): void {
+export function checkProtocol(signal: Signal = "traces"): "otlp" | "console" {
   for (const name of names(signal, "PROTOCOL")) {
     const value = env(name);
     if (value === undefined) continue;
-    if (value === SUPPORTED_PROTOCOL) return;
+    if (value === SUPPORTED_PROTOCOL) return "otlp";
+    if (value.toLowerCase() === "console") return "console";
     let msg = `Unsupported OTLP protocol '${value}' in ${name}: llmtrace ` +
       `exports ${signal === "metrics" ? "metrics " : ""}with ` +
       `'${SUPPORTED_PROTOCOL}' only (sent with fetch, so it runs on every ` +
@@ -204,6 +208,41 @@ export function checkProtocol(signal: Signal = "traces"): void {
     }
     throw new Error(msg);
   }
+  return "otlp";
+}
+
+/** Where spans go: OTLP, the console, both, or neither. */
+export interface TracesExporters {
+  otlp: boolean;
+  console: boolean;
+}
+
+/**
+ * `OTEL_TRACES_EXPORTER` (a comma-separated list; unset means `otlp`):
+ * `otlp`, `console` (the SDK's `ConsoleSpanExporter`) or `none`. Another
+ * value (`zipkin`, `jaeger`) is warned about, naming it, and skipped; a list
+ * of nothing else falls back to `otlp`.
+ */
+export function tracesExporters(): TracesExporters {
+  const raw = env("OTEL_TRACES_EXPORTER");
+  if (raw === undefined) return { otlp: true, console: false };
+  const out = { otlp: false, console: false };
+  let known = false;
+  for (const part of raw.split(",")) {
+    const n = part.trim().toLowerCase();
+    if (n === "otlp" || n === "console") {
+      out[n] = known = true;
+    } else if (n === "none") {
+      known = true;
+    } else if (n) {
+      console.warn(
+        `llmtrace: ignoring '${n}' in OTEL_TRACES_EXPORTER='${raw}': ` +
+          `expected 'otlp', 'console' or 'none'`,
+      );
+    }
+  }
+  if (!known) out.otlp = true;
+  return out;
 }
 
 /**
@@ -284,27 +323,39 @@ export function exportEndpointToEnv(url: string): () => void {
 /**
  * `OTEL_METRICS_EXPORTER` (a comma-separated list; unset means `otlp`).
  *
- * @throws {Error} naming the value for anything but `otlp`, `prometheus`, `none`.
+ * @throws {Error} naming the value for anything but `otlp`, `prometheus`,
+ * `console`, `none`.
  */
-export function metricsExporters(): { otlp: boolean; prometheus: boolean } {
+export function metricsExporters(): {
+  otlp: boolean;
+  prometheus: boolean;
+  console: boolean;
+} {
   const raw = env("OTEL_METRICS_EXPORTER");
-  if (raw === undefined) return { otlp: true, prometheus: false };
+  if (raw === undefined) {
+    return { otlp: true, prometheus: false, console: false };
+  }
   const list = raw.split(",").map((s) => s.trim().toLowerCase()).filter(
     Boolean,
   );
   for (const n of list) {
-    if (n !== "otlp" && n !== "prometheus" && n !== "none") {
+    if (
+      n !== "otlp" && n !== "prometheus" && n !== "console" && n !== "none"
+    ) {
       throw new Error(
         `Unsupported metrics exporter '${n}' in OTEL_METRICS_EXPORTER='${raw}': ` +
           `llmtrace supports 'otlp' (OTLP http/protobuf, the default), ` +
-          `'prometheus' (served by metricsHandler()) and 'none'.`,
+          `'prometheus' (served by metricsHandler()), 'console' and 'none'.`,
       );
     }
   }
-  if (list.includes("none")) return { otlp: false, prometheus: false };
+  if (list.includes("none")) {
+    return { otlp: false, prometheus: false, console: false };
+  }
   return {
     otlp: list.includes("otlp"),
     prometheus: list.includes("prometheus"),
+    console: list.includes("console"),
   };
 }
 

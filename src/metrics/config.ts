@@ -28,6 +28,11 @@ export interface MetricsConfig {
   otlp: boolean;
   /** `OTEL_METRICS_EXPORTER` lists `prometheus`: `metricsHandler()` serves them. */
   prometheus: boolean;
+  /**
+   * Print with the SDK's `ConsoleMetricExporter` (`OTEL_METRICS_EXPORTER`
+   * lists `console`, or the OTLP protocol is `console`).
+   */
+  console: boolean;
   /** The full metrics URL, e.g. `http://localhost:4318/v1/metrics`. */
   url: string;
   /** Extra request headers (`OTEL_EXPORTER_OTLP_[METRICS_]HEADERS`). */
@@ -61,11 +66,15 @@ export interface MetricsConfigInput {
 export function resolveMetricsConfig(
   input: MetricsConfigInput = {},
 ): MetricsConfig {
-  const { otlp, prometheus } = metricsExporters();
-  // The endpoint only matters (and is only checked) when pushing.
-  const otlpConfig = otlp
+  const wanted = metricsExporters();
+  const { prometheus } = wanted;
+  // The endpoint only matters (and is only checked) when pushing; a
+  // `console` protocol prints what would have been pushed.
+  const otlpConfig = wanted.otlp
     ? resolveOtlpConfig("metrics", input.endpoint)
     : undefined;
+  const otlp = otlpConfig?.otlp === true;
+  const console = wanted.console || otlpConfig?.console === true;
   // Without background timers exports go through ctx.waitUntil(flushMetrics()),
   // and the timer practically never fires.
   let intervalMillis = metricExportIntervalEnv() ??
@@ -90,6 +99,7 @@ export function resolveMetricsConfig(
   return {
     otlp,
     prometheus,
+    console,
     url: otlpConfig?.url ?? DEFAULT_METRICS_ENDPOINT,
     headers: otlpConfig?.headers ?? {},
     timeoutMillis: otlpConfig?.timeoutMillis ?? 10_000,

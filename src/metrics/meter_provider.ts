@@ -127,10 +127,11 @@ async function start(options: StartMetricsOptions): Promise<void> {
  * `metricsHandler()` serves. The metrics SDK is loaded here, lazily.
  *
  * Configuration: `OTEL_METRICS_EXPORTER` (`otlp`, the default; `prometheus`;
- * `none`), `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, else
+ * `console`; `none`), `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, else
  * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`, else
  * `http://localhost:4318/v1/metrics`; `OTEL_EXPORTER_OTLP_[METRICS_]HEADERS`,
- * `…TIMEOUT`, `…PROTOCOL` (`http/protobuf` only);
+ * `…TIMEOUT`, `…PROTOCOL` (`http/protobuf`, or `console`: printed with the
+ * SDK's `ConsoleMetricExporter`);
  * `OTEL_METRIC_EXPORT_INTERVAL` (ms, default 60000),
  * `OTEL_METRIC_EXPORT_TIMEOUT`,
  * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`;

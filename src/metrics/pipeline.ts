@@ -80,6 +80,16 @@ export function build(s: State, withPull: boolean): void {
       ),
     );
   }
+  if (s.config.console) {
+    const { config } = s;
+    readers.push(
+      new sdk.PeriodicExportingMetricReader({
+        exporter: new sdk.ConsoleMetricExporter(),
+        exportIntervalMillis: config.intervalMillis,
+        exportTimeoutMillis: config.exportTimeoutMillis,
+      }),
+    );
+  }
   s.pull = withPull ? new sdk.PullMetricReader() : undefined;
   if (s.pull) readers.push(s.pull);
   const old = s.provider;

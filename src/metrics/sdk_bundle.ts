@@ -7,6 +7,7 @@
  */
 export {
   AggregationTemporality,
+  ConsoleMetricExporter,
   MeterProvider,
   MetricReader,
   PeriodicExportingMetricReader,

@@ -6,6 +6,7 @@
  */
 export {
   BatchSpanProcessor,
+  ConsoleSpanExporter,
   StackContextManager,
   WebTracerProvider,
 } from "@opentelemetry/sdk-trace-web";

@@ -7,13 +7,10 @@
  */
 import type { SpanExporter } from "../core/types.ts";
 import { runtime } from "../runtime/detect.ts";
-import {
-  type ExporterConfig,
-  resolveExporterConfig,
-} from "./exporter_config.ts";
+import { type ExporterConfig, resolveOtlpConfig } from "./exporter_config.ts";
 import { requireSdk, type SdkModule } from "./load.ts";
 
-/** Builds the exporter for a resolved configuration. @internal */
+/** Builds the OTLP exporter for a resolved configuration. @internal */
 export function createSpanExporter(
   sdk: SdkModule,
   config: ExporterConfig,
@@ -50,7 +47,10 @@ export function createSpanExporter(
 export async function getSpanExporter(
   endpoint?: string,
 ): Promise<SpanExporter> {
-  const config = resolveExporterConfig(endpoint);
+  const config = resolveOtlpConfig("traces", endpoint);
   const sdk = await requireSdk("the OTLP exporter could not be built");
-  return createSpanExporter(sdk, config);
+  // `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=console` prints, as initTracer does.
+  return config.console
+    ? new sdk.ConsoleSpanExporter()
+    : createSpanExporter(sdk, config);
 }

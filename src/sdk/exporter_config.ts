@@ -15,6 +15,7 @@ import {
   otlpHeadersEnv,
   otlpTimeoutEnv,
   type Signal,
+  tracesExporters,
 } from "../core/env_config.ts";
 
 /** The default OTLP/HTTP traces endpoint of a local collector. */
@@ -35,7 +36,17 @@ export interface ExporterConfig {
   headers: Record<string, string>;
   /** Per-export timeout in milliseconds (`OTEL_EXPORTER_OTLP_[SIGNAL_]TIMEOUT`). */
   timeoutMillis: number;
+  /** Export over OTLP to `url` (not when the protocol or exporter says otherwise). */
+  otlp: boolean;
+  /**
+   * Print with the SDK's console exporter (`OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL=console`,
+   * or `console` in `OTEL_TRACES_EXPORTER` / `OTEL_METRICS_EXPORTER`).
+   */
+  console: boolean;
 }
+
+/** The rest of a configuration that exports nowhere over OTLP. */
+const NO_OTLP = { headers: {}, timeoutMillis: 10_000, otlp: false } as const;
 
 function validateUrl(signal: Signal, value: string, source: string): string {
   let url: URL;
@@ -109,17 +120,34 @@ export function resolveOtlpConfig(
   signal: Signal,
   explicitEndpoint?: string,
 ): ExporterConfig {
-  checkProtocol(signal);
+  // `console` names a destination, not a wire format: the endpoint (even an
+  // explicit one) is not used, so it is not checked either.
+  if (checkProtocol(signal) === "console") {
+    return { ...NO_OTLP, url: "console", console: true };
+  }
   return {
     url: resolveEndpoint(signal, explicitEndpoint),
     headers: otlpHeadersEnv(signal),
     timeoutMillis: otlpTimeoutEnv(signal) ?? 10_000,
+    otlp: true,
+    console: false,
   };
 }
 
-/** The traces configuration (see {@link resolveOtlpConfig}). */
+/**
+ * The traces configuration: `OTEL_TRACES_EXPORTER` picks OTLP (see
+ * {@link resolveOtlpConfig}), the console, both or none.
+ */
 export function resolveExporterConfig(
   explicitEndpoint?: string,
 ): ExporterConfig {
-  return resolveOtlpConfig("traces", explicitEndpoint);
+  const want = tracesExporters();
+  const config: ExporterConfig = want.otlp
+    ? resolveOtlpConfig("traces", explicitEndpoint)
+    : { ...NO_OTLP, url: "none", console: false };
+  if (want.console) {
+    config.console = true;
+    if (!config.otlp) config.url = "console";
+  }
+  return config;
 }

@@ -80,18 +80,45 @@ export function buildProvider(
         spanLimits: { attributeValueLengthLimit: refreshLimits() },
         ...(idGenerator ? { idGenerator } : {}),
         spanProcessors: [
-          (spanProcessorEnv() ?? DEFAULT_PROCESSOR) === "encode"
-            ? createEncodingProcessor(plan.config, encodingSettings())
-            : new sdk.BatchSpanProcessor(
-              createSpanExporter(sdk, plan.config),
-              batchDefaults(),
-            ),
+          ...exportProcessors(sdk, plan.config),
           ...plan.spanProcessors,
         ],
       }),
       idGenerator !== undefined,
     );
   });
+}
+
+/**
+ * The processors that export `config`'s way: OTLP (through the processor
+ * `LLMTRACE_SPAN_PROCESSOR` picks), the SDK's `ConsoleSpanExporter`
+ * (`OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=console`, `OTEL_TRACES_EXPORTER=console`),
+ * both, or none (`OTEL_TRACES_EXPORTER=none`).
+ */
+function exportProcessors(
+  sdk: SdkModule,
+  config: ExporterConfig,
+): SpanProcessor[] {
+  const out: SpanProcessor[] = [];
+  if (config.otlp) {
+    out.push(
+      (spanProcessorEnv() ?? DEFAULT_PROCESSOR) === "encode"
+        ? createEncodingProcessor(config, encodingSettings())
+        : new sdk.BatchSpanProcessor(
+          createSpanExporter(sdk, config),
+          batchDefaults(),
+        ),
+    );
+  }
+  if (config.console) {
+    out.push(
+      new sdk.BatchSpanProcessor(
+        new sdk.ConsoleSpanExporter(),
+        batchDefaults(),
+      ),
+    );
+  }
+  return out;
 }
 
 /**

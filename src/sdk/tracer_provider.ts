@@ -64,7 +64,10 @@ let warnedNative = false;
  * `OTEL_SERVICE_NAME`, else the module name), `OTEL_RESOURCE_ATTRIBUTES`, the
  * module name, the process id, `process.runtime.name`/`version` and
  * `extraAttributes`. The sampler and batching follow `OTEL_TRACES_SAMPLER[_ARG]`
- * and `OTEL_BSP_*`.
+ * and `OTEL_BSP_*`. `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=console` (as Deno's
+ * built-in telemetry takes it) or `OTEL_TRACES_EXPORTER=console` prints
+ * spans with the SDK's `ConsoleSpanExporter` instead (`otlp,console`: both;
+ * `none`: neither).
  *
  * @param instrumentingModuleName The module name, e.g. `"vllm.llm_engine"`.
  * @param otlpTracesEndpoint The full OTLP/HTTP traces URL.
@@ -72,7 +75,8 @@ let warnedNative = false;
  * @param options See {@link InitTracerOptions}.
  * @returns A tracer of the (one) provider.
  * @throws {Error} when the SDK cannot be loaded (with the original error as
- * `cause`), the protocol is not `http/protobuf`, or the endpoint is not a URL.
+ * `cause`), the protocol is not `http/protobuf` (or `console`), or the
+ * endpoint is not a URL.
  *
  * @example
  * ```ts
@@ -152,7 +156,8 @@ export async function initTracer(
         "spans go to its own provider, and API users keep the existing one.",
     );
   }
-  const restoreEnv = options.exportEndpointToEnv === false
+  // Printing to the console (or exporting nowhere) hands children no endpoint.
+  const restoreEnv = options.exportEndpointToEnv === false || !config.otlp
     ? () => {}
     : exportEndpointToEnv(config.url);
   const removeExitHook = options.flushOnExit === false
@@ -167,7 +172,7 @@ export async function initTracer(
     },
     unregister: globals.unregister,
   };
-  _setProvider(provider, config.url, forceFlush);
+  _setProvider(provider, config.otlp ? config.url : "", forceFlush);
   return provider.getTracer(instrumentingModuleName);
 }
 

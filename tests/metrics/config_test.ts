@@ -76,19 +76,36 @@ test("headers and timeouts: the METRICS variables win over the generic ones", as
   );
 });
 
-test("OTEL_METRICS_EXPORTER: otlp, prometheus, none, lists, case", async () => {
-  const cases: [string, boolean, boolean][] = [
-    ["otlp", true, false],
-    ["prometheus", false, true],
-    ["otlp,prometheus", true, true],
-    [" OTLP , Prometheus ", true, true],
-    ["none", false, false],
-    ["otlp,none", false, false],
+test("OTEL_METRICS_EXPORTER: otlp, prometheus, console, none, lists, case; a console protocol prints", async () => {
+  const cases: [Record<string, string>, boolean, boolean, boolean][] = [
+    [{ OTEL_METRICS_EXPORTER: "otlp" }, true, false, false],
+    [{ OTEL_METRICS_EXPORTER: "prometheus" }, false, true, false],
+    [{ OTEL_METRICS_EXPORTER: "otlp,prometheus" }, true, true, false],
+    [{ OTEL_METRICS_EXPORTER: " OTLP , Prometheus " }, true, true, false],
+    [{ OTEL_METRICS_EXPORTER: "console" }, false, false, true],
+    [{ OTEL_METRICS_EXPORTER: "otlp,Console" }, true, false, true],
+    [{ OTEL_METRICS_EXPORTER: "none" }, false, false, false],
+    [{ OTEL_METRICS_EXPORTER: "otlp,none" }, false, false, false],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: "console" }, false, false, true],
+    [{ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "console" }, false, false, true],
+    [
+      {
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "console",
+      },
+      true,
+      false,
+      false,
+    ],
   ];
-  for (const [value, otlp, prometheus] of cases) {
-    await withEnv(env({ OTEL_METRICS_EXPORTER: value }), () => {
+  for (const [vars, otlp, prometheus, console] of cases) {
+    await withEnv(env(vars), () => {
       const c = resolveMetricsConfig();
-      assert.deepEqual([c.otlp, c.prometheus], [otlp, prometheus], value);
+      assert.deepEqual(
+        [c.otlp, c.prometheus, c.console],
+        [otlp, prometheus, console],
+        JSON.stringify(vars),
+      );
     });
   }
 });
@@ -96,8 +113,8 @@ test("OTEL_METRICS_EXPORTER: otlp, prometheus, none, lists, case", async () => {
 test("an unsupported exporter or protocol, or a malformed endpoint, is an error naming it", async () => {
   const bad: [Record<string, string>, RegExp][] = [
     [
-      { OTEL_METRICS_EXPORTER: "console" },
-      /'console' in OTEL_METRICS_EXPORTER/,
+      { OTEL_METRICS_EXPORTER: "zipkin" },
+      /'zipkin' in OTEL_METRICS_EXPORTER/,
     ],
     [{ OTEL_METRICS_EXPORTER: "otlp,logging" }, /'logging'/],
     [

@@ -312,6 +312,8 @@ test("resolveExporterConfig: headers merge (traces win) and timeouts", async () 
           url: "http://127.0.0.1:4318/v1/traces",
           headers: { a: "1", b: "3", c: "4" },
           timeoutMillis: 2500,
+          otlp: true,
+          console: false,
         },
       );
     },
@@ -329,6 +331,8 @@ test("resolveExporterConfig: headers merge (traces win) and timeouts", async () 
       url: DEFAULT_TRACES_ENDPOINT,
       headers: {},
       timeoutMillis: 10_000,
+      otlp: true,
+      console: false,
     });
   });
   const { result, warnings } = await captureWarnings(() =>
@@ -348,4 +352,61 @@ test("resolveExporterConfig: headers merge (traces win) and timeouts", async () 
   );
   assert.equal(neg.result, 10_000);
   assert.equal(neg.warnings.length, 1);
+});
+
+test("protocol console and OTEL_TRACES_EXPORTER pick OTLP, the console, both or none (the endpoint unchecked when unused)", async () => {
+  const cases: [Record<string, string>, boolean, boolean][] = [
+    [{}, true, false],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: "console" }, false, true],
+    [{ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "CONSOLE" }, false, true],
+    [
+      {
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "console",
+      },
+      true,
+      false,
+    ],
+    [{ OTEL_TRACES_EXPORTER: "console" }, false, true],
+    [{ OTEL_TRACES_EXPORTER: "otlp, console" }, true, true],
+    [{ OTEL_TRACES_EXPORTER: "none" }, false, false],
+    // grpc would be an error, but nothing goes over OTLP
+    [
+      { OTEL_TRACES_EXPORTER: "console", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" },
+      false,
+      true,
+    ],
+    [
+      {
+        OTEL_EXPORTER_OTLP_PROTOCOL: "console",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "nope",
+      },
+      false,
+      true,
+    ],
+  ];
+  for (const [vars, otlp, console] of cases) {
+    await withEnv(clean(vars), () => {
+      const c = resolveExporterConfig();
+      assert.deepEqual(
+        [c.otlp, c.console],
+        [otlp, console],
+        JSON.stringify(vars),
+      );
+    });
+  }
+  await withEnv(clean({ OTEL_TRACES_EXPORTER: "jaeger" }), async () => {
+    const { warnings } = await captureWarnings(() => {
+      assert.deepEqual(
+        [resolveExporterConfig().otlp, resolveExporterConfig().console],
+        [true, false],
+      );
+    });
+    assert.ok(
+      warnings.some((w) =>
+        w.includes("'jaeger' in OTEL_TRACES_EXPORTER='jaeger'")
+      ),
+      warnings.join("\n"),
+    );
+  });
 });
