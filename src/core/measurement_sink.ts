@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ChunkGaps } from "./chunk_gaps.ts";
 
 /**
  * What one request measured, in seconds and tokens, with the attributes the
@@ -23,6 +24,11 @@ export interface GenAIMeasurement {
    * `(durationS − ttftS) / (outputTokens − 1)`, only when `outputTokens > 1`.
    */
   tpotS?: number;
+  /**
+   * client streams, when {@link chunkGapsWanted}: the gaps between chunks
+   * after the first (`gen_ai.client.inference.time_per_output_chunk`).
+   */
+  chunkGaps?: ChunkGaps;
   /** engine only: time waiting in the queue. */
   queueS?: number;
   /** engine only: prefill time. */
@@ -37,6 +43,10 @@ export interface GenAIMeasurement {
   outputTokens?: number;
   /** Input tokens served from a cache (a subset of `inputTokens`). */
   cacheReadInputTokens?: number;
+  /** Input tokens written to a cache (a subset of `inputTokens`). */
+  cacheWriteInputTokens?: number;
+  /** Output tokens spent on reasoning (a subset of `outputTokens`). */
+  reasoningOutputTokens?: number;
   /** `gen_ai.operation.name`, e.g. `"chat"`, `"text_completion"`, `"embeddings"`. */
   operation: string;
   /** `gen_ai.provider.name`; the metrics' default provider when omitted. */
@@ -71,12 +81,22 @@ export let measurementSink: ((m: GenAIMeasurement) => void) | undefined;
  * Installs (or, with `undefined`, removes) the measurement sink.
  *
  * @param fn The sink, or `undefined` to turn measuring off.
+ * @param chunkGaps The sink records the gaps between a stream's chunks.
  */
 export function setMeasurementSink(
   fn: ((m: GenAIMeasurement) => void) | undefined,
+  chunkGaps = false,
 ): void {
   measurementSink = fn;
+  chunkGapsWanted = fn !== undefined && chunkGaps;
 }
+
+/**
+ * Whether the sink records `gen_ai.client.inference.time_per_output_chunk`
+ * (the latest conventions): only then does a client's stream measure the
+ * gaps between its chunks.
+ */
+export let chunkGapsWanted = false;
 
 let flushHook: (() => Promise<void>) | undefined;
 

@@ -11,6 +11,7 @@ import {
 } from "../core/measurement_sink.ts";
 import type { GenAIResponseInfo } from "../genai/openai_response.ts";
 import { boundValue } from "../core/limits.ts";
+import type { ChunkGaps } from "../core/chunk_gaps.ts";
 
 /**
  * Served requests a handler forwarded with `tracedFetch(..., { request })`:
@@ -39,8 +40,10 @@ export interface Outcome {
   ttftS?: number;
   /** What the response said (usage, model). */
   info?: GenAIResponseInfo;
-  /** Why the body did not end normally (`cancelled`, an error's name). */
+  /** Why the body did not end normally (an error's name; a cancel has none). */
   errorType?: string;
+  /** A client stream's gaps between chunks, when measured. */
+  chunkGaps?: ChunkGaps;
 }
 
 /** What a request path knows of its request before it ends. */
@@ -79,6 +82,7 @@ export function reportMeasurement(
     ...base,
     durationS: ((outcome?.endedAt ?? performance.now()) - startedAt) / 1000,
     ttftS: outcome?.ttftS,
+    chunkGaps: outcome?.chunkGaps,
     inputTokens: info?.inputTokens,
     outputTokens: info?.outputTokens,
     cacheReadInputTokens: info?.cachedInputTokens,

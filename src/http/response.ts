@@ -20,6 +20,8 @@ import {
 } from "../core/keys.ts";
 import { STATUS_ERROR } from "../core/api.ts";
 import { nowHrTime } from "../core/time.ts";
+import { ChunkGaps } from "../core/chunk_gaps.ts";
+import { chunkGapsWanted } from "../core/measurement_sink.ts";
 import { responseAttributes, ttftAttributes } from "../genai/attributes.ts";
 import type { GenAIResponseInfo } from "../genai/openai_response.ts";
 import { parseJson } from "../genai/json.ts";
@@ -191,6 +193,7 @@ function settleAll(
   attrs: Attributes,
   firstContentAt: number | undefined,
   failure?: Failure,
+  chunkGaps?: ChunkGaps,
 ): void {
   const endedAt = performance.now();
   const end = nowHrTime();
@@ -217,6 +220,8 @@ function settleAll(
       ttftS: firstContentAt === undefined
         ? undefined
         : (firstContentAt - f.startedAt) / 1000,
+      // The gaps between chunks are what the client received.
+      chunkGaps: f.side === "client" ? chunkGaps : undefined,
     });
   }
 }
@@ -325,6 +330,10 @@ class StreamPass extends BodyWatch implements BodyObserver {
   size = 0;
   /** `performance.now()` at the first content token. */
   firstContentAt: number | undefined;
+  /** `performance.now()` at the end of the last chunk, from the first content on. */
+  lastChunkAt = 0;
+  /** The gaps between chunks after the first content, when measured. */
+  gaps: ChunkGaps | undefined;
 
   constructor(first: Follower, isSse: boolean, status: number) {
     super(first);
@@ -338,8 +347,21 @@ class StreamPass extends BodyWatch implements BodyObserver {
 
   onChunk(chunk: Uint8Array): void {
     this.size += chunk.byteLength;
-    if (this.stream?.push(chunk)) {
-      const now = this.firstContentAt = performance.now();
+    const gaps = this.gaps;
+    if (gaps !== undefined) {
+      // A chunk after the first content: from the previous chunk's end to
+      // this one's (a clock read and a few array writes, no allocation).
+      const now = performance.now();
+      gaps.add((now - this.lastChunkAt) / 1000);
+      this.lastChunkAt = now;
+      this.stream?.push(chunk);
+    } else if (this.stream?.push(chunk)) {
+      const now = this.firstContentAt = this.lastChunkAt = performance.now();
+      // `gen_ai.client.inference.time_per_output_chunk`: only where a client
+      // metric records it (the latest conventions) and a client follows.
+      if (chunkGapsWanted && this.followers[0].side === "client") {
+        this.gaps = new ChunkGaps();
+      }
       for (const f of this.followers) {
         f.span.setAttributes(
           ttftAttributes((now - f.startedAt) / 1000, f.mode, f.side),
@@ -385,7 +407,7 @@ class StreamPass extends BodyWatch implements BodyObserver {
         this.status < 400
       ) failure = { kind: "answer", errorType: streamed.errorType };
     }
-    settleAll(this, info, attrs, this.firstContentAt, failure);
+    settleAll(this, info, attrs, this.firstContentAt, failure, this.gaps);
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Counter, Histogram, Meter, ValueType } from "@opentelemetry/api";
 import type { SemconvMode } from "../core/attributes.ts";
+import { DURATION_BUCKETS } from "../core/chunk_gaps.ts";
 
 /** `ValueType.DOUBLE`: Deno's built-in meter accepts no other value type. */
 const DOUBLE = 1 as ValueType;
@@ -15,8 +16,8 @@ const DOUBLE = 1 as ValueType;
 // deno-fmt-ignore
 /** Explicit bucket boundaries (`ExplicitBucketBoundaries` advice). */
 export const BUCKETS = {
-  /** `gen_ai.server.request.duration`, `gen_ai.client.operation.duration`, time to first chunk. */
-  duration: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
+  /** `gen_ai.server.request.duration`, `gen_ai.client.operation.duration`, time to first chunk, time per output chunk. */
+  duration: DURATION_BUCKETS,
   /** `gen_ai.server.time_to_first_token`. */
   ttft: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0],
   /** `gen_ai.server.time_per_output_token`. */
@@ -120,6 +121,12 @@ const INSTRUMENTS = {
     BUCKETS.duration,
     "Time to receive the first chunk, measured from when the client issues the generation request to when the first chunk is received in the response stream.",
   ),
+  inferenceTpoc: h(
+    "gen_ai.client.inference.time_per_output_chunk",
+    "s",
+    BUCKETS.duration,
+    "Time per output chunk, recorded for each chunk received after the first one, measured from the end of the previous chunk to the end of the current chunk.",
+  ),
   inferenceInputTokens: h(
     "gen_ai.client.inference.operation.input_tokens",
     "{token}",
@@ -143,6 +150,14 @@ const INSTRUMENTS = {
   usageCacheReadTokens: c(
     "gen_ai.client.inference.usage.cache_read.input_tokens",
     "The number of input tokens served from a provider-managed cache.",
+  ),
+  usageCacheWriteTokens: c(
+    "gen_ai.client.inference.usage.cache_write.input_tokens",
+    "The number of input tokens written to a provider-managed cache.",
+  ),
+  usageReasoningTokens: c(
+    "gen_ai.client.inference.usage.reasoning.output_tokens",
+    "The number of output tokens used for reasoning.",
   ),
   // vLLM's Prometheus histograms, in OpenTelemetry naming: the Prometheus
   // names these export under are vLLM's with `vllm_` for `vllm:`.
@@ -200,11 +215,14 @@ const LATEST_CLIENT: readonly InstrumentKey[] = [
   "clientDuration", // still the name for operations other than inference
   "inferenceDuration",
   "inferenceTtfc",
+  "inferenceTpoc",
   "inferenceInputTokens",
   "inferenceOutputTokens",
   "usageInputTokens",
   "usageOutputTokens",
   "usageCacheReadTokens",
+  "usageCacheWriteTokens",
+  "usageReasoningTokens",
 ];
 
 /**

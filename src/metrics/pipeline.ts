@@ -53,10 +53,14 @@ export function warn(op: string, s: State, e: unknown): void {
 /** Creates the instruments on `meter` and installs the sink recording into them. */
 export function install(s: State, meter: Meter): void {
   const instruments = s.recording.createInstruments(meter, s.mode);
-  setMeasurementSink(s.recording.createRecorder(instruments, {
-    defaultProvider: s.defaultProvider,
-    latest: s.mode === "latest",
-  }));
+  const latest = s.mode === "latest";
+  setMeasurementSink(
+    s.recording.createRecorder(instruments, {
+      defaultProvider: s.defaultProvider,
+      latest,
+    }),
+    latest,
+  );
 }
 
 /** (Re)builds the provider with the readers wanted; none means no sink. */

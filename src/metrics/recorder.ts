@@ -7,7 +7,7 @@
  * | --- | --- |
  * | server (`traceHandler`) | `gen_ai.server.request.duration`, `.time_to_first_token`, `.time_per_output_token` |
  * | engine (`recordRequestSpan`) | the same three, and `vllm.request.{queue,prefill,decode,inference}_time`, `vllm.e2e_request_latency` |
- * | client (`tracedFetch`) | `gen_ai.client.operation.duration`, `.token.usage`, `.operation.time_to_first_chunk` (latest: `gen_ai.client.inference.*`) |
+ * | client (`tracedFetch`) | `gen_ai.client.operation.duration`, `.token.usage`, `.operation.time_to_first_chunk` (latest: `gen_ai.client.inference.*`, with `.time_per_output_chunk` for streams) |
  *
  * @module
  */
@@ -137,10 +137,14 @@ export function createRecorder(
     }
     if (ok(m.durationS)) inst.inferenceDuration?.record(m.durationS, a);
     if (ok(m.ttftS)) inst.inferenceTtfc?.record(m.ttftS, base);
+    const tpoc = inst.inferenceTpoc;
+    if (tpoc && m.chunkGaps) m.chunkGaps.replay((s) => tpoc.record(s, base));
     // Every inference operation, failed ones too: 0 when no usage came back.
     const input = ok(m.inputTokens) ? m.inputTokens : 0;
     const output = ok(m.outputTokens) ? m.outputTokens : 0;
     const cached = ok(m.cacheReadInputTokens) ? m.cacheReadInputTokens : 0;
+    const written = ok(m.cacheWriteInputTokens) ? m.cacheWriteInputTokens : 0;
+    const reasoning = ok(m.reasoningOutputTokens) ? m.reasoningOutputTokens : 0;
     inst.inferenceInputTokens?.record(input, a);
     inst.inferenceOutputTokens?.record(output, a);
     // The provider's usage has no per-modality breakdown here.
@@ -148,6 +152,8 @@ export function createRecorder(
     inst.usageInputTokens?.add(input, u);
     inst.usageOutputTokens?.add(output, u);
     inst.usageCacheReadTokens?.add(cached, u);
+    inst.usageCacheWriteTokens?.add(written, u);
+    inst.usageReasoningTokens?.add(reasoning, u);
   }
 
   return (m) => {
