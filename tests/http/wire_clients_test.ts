@@ -112,7 +112,16 @@ function check(spans: [ReceivedSpan, ReceivedSpan], e: Expected): void {
     for (const [k, v] of Object.entries(e.extra ?? {})) {
       assert.deepEqual(a[k], v, `${where}: ${k}`);
     }
-    const ttft = a["gen_ai.response.time_to_first_chunk"];
+    // The client's time to first chunk; the SERVER span's own first token
+    // under vLLM's server-side name.
+    const ttft = a[
+      where === "server"
+        ? "gen_ai.latency.time_to_first_token"
+        : "gen_ai.response.time_to_first_chunk"
+    ];
+    if (where === "server") {
+      assert.equal(a["gen_ai.response.time_to_first_chunk"], undefined);
+    }
     if (e.streamed) {
       assert.equal(typeof ttft, "number", `${where}: TTFT recorded`);
       // To the first content delta, which the upstream holds back: not to

@@ -254,7 +254,7 @@ for (const [id, path, events, marker] of TERMINAL) {
   });
 }
 
-test("messages-gave-up: a client that cancels before message_stop is cancelled", async () => {
+test("messages-gave-up: a client that cancels before message_stop is cancelled, not failed", async () => {
   const events = messagesEvents().slice(0, 4);
   const { spans } = await through(
     "messages-gave-up",
@@ -264,8 +264,13 @@ test("messages-gave-up: a client that cancels before message_stop is cancelled",
   );
   for (const s of spans) {
     endedEarly(s);
-    assert.equal(s.status.code, ERROR, s.name);
-    assert.equal(s.attributes["error.type"], "cancelled", s.name);
+    assert.equal(s.status.code, UNSET, s.name);
+    assert.equal(s.attributes["error.type"], undefined, s.name);
+    assert.equal(s.attributes["llmtrace.response.cancelled"], true, s.name);
+    // No message_delta came: the stop reason expected is reported as error.
+    assert.deepEqual(s.attributes["gen_ai.response.finish_reasons"], [
+      "error",
+    ], s.name);
   }
 });
 

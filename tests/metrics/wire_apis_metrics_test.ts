@@ -61,101 +61,117 @@ const APIS: Api[] = [
 test("every GenAI histogram records Responses, Messages and Gemini requests", async () => {
   await withMetrics({}, {}, async (rx) => {
     const up = wireUpstream({ firstContentDelayMs: DELAY_MS });
-    await withServer(up.handler, async (u) => {
-      const router = traceHandler(async (req: Request) => {
-        const url = new URL(req.url);
-        return await tracedFetch(`${u.origin}${url.pathname}${url.search}`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: await req.text(),
-        }, { request: req });
-      }, { providerName: "llmtrace-router" });
-      await withServer(router, async (r) => {
-        for (const api of APIS) {
-          for (const [i, path] of api.paths.entries()) {
-            const res = await fetch(`${r.origin}${path}`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({
-                model: api.requestModel,
-                stream: i === 1,
-                max_tokens: 100,
-              }),
-            });
-            await res.arrayBuffer();
+    // The engine is traced too: its SERVER spans feed gen_ai.server.*; the
+    // router forwards, so its own feed none (its view: the client metrics).
+    await withServer(
+      traceHandler(up.handler, {
+        providerName: "engine",
+      }),
+      async (u) => {
+        const router = traceHandler(async (req: Request) => {
+          const url = new URL(req.url);
+          return await tracedFetch(`${u.origin}${url.pathname}${url.search}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: await req.text(),
+          }, { request: req });
+        }, { providerName: "llmtrace-router" });
+        await withServer(router, async (r) => {
+          for (const api of APIS) {
+            for (const [i, path] of api.paths.entries()) {
+              const res = await fetch(`${r.origin}${path}`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({
+                  model: api.requestModel,
+                  stream: i === 1,
+                  max_tokens: 100,
+                }),
+              });
+              await res.arrayBuffer();
+            }
           }
-        }
-        await flushMetrics();
-        await rx.waitFor((e) =>
-          e.some((x) =>
-            x.metrics.some((m) =>
-              m.name === "gen_ai.client.operation.duration" &&
-              m.points.reduce((n, p) => n + (p.count ?? 0), 0) === 6
+          await flushMetrics();
+          await rx.waitFor((e) =>
+            e.some((x) =>
+              x.metrics.some((m) =>
+                m.name === "gen_ai.client.operation.duration" &&
+                m.points.reduce((n, p) => n + (p.count ?? 0), 0) === 6
+              )
             )
-          )
-        );
-        for (const api of APIS) {
-          const common = {
-            "gen_ai.operation.name": api.operation,
-            "gen_ai.request.model": api.requestModel,
-            "gen_ai.response.model": api.responseModel,
-            "server.address": "127.0.0.1",
-          };
-          const server = {
-            ...common,
-            "gen_ai.provider.name": "llmtrace-router",
-            "server.port": r.port,
-          };
-          const where = api.provider;
-          const d = pointWith(
-            rx.latest("gen_ai.server.request.duration"),
-            server,
           );
-          assert.equal(d.count, 2, where);
-          const ttft = pointWith(
-            rx.latest("gen_ai.server.time_to_first_token"),
-            server,
-          );
-          assert.equal(ttft.count, 1, `${where}: the stream only`);
-          assert.ok(ttft.min! >= (DELAY_MS * 0.9) / 1000, `${where} ttft`);
-          assert.equal(
-            pointWith(rx.latest("gen_ai.server.time_per_output_token"), server)
-              .count,
-            1,
-            where,
-          );
-          const client = {
-            ...common,
-            "gen_ai.provider.name": api.provider,
-            "server.port": u.port,
-          };
-          assert.equal(
-            pointWith(rx.latest("gen_ai.client.operation.duration"), client)
-              .count,
-            2,
-            where,
-          );
-          assert.equal(
-            pointWith(
-              rx.latest("gen_ai.client.operation.time_to_first_chunk"),
-              client,
-            ).count,
-            1,
-            where,
-          );
-          const usage = rx.latest("gen_ai.client.token.usage");
-          assertHistogram(
-            pointWith(usage, { ...client, "gen_ai.token.type": "input" }),
-            BUCKETS.tokens,
-            api.tokens.map(([input]) => input),
-          );
-          assertHistogram(
-            pointWith(usage, { ...client, "gen_ai.token.type": "output" }),
-            BUCKETS.tokens,
-            api.tokens.map(([, output]) => output),
-          );
-        }
-      });
-    });
+          for (const api of APIS) {
+            const common = {
+              "gen_ai.operation.name": api.operation,
+              "gen_ai.request.model": api.requestModel,
+              "gen_ai.response.model": api.responseModel,
+              "server.address": "127.0.0.1",
+            };
+            const server = {
+              ...common,
+              "gen_ai.provider.name": "engine",
+              "server.port": u.port,
+            };
+            const where = api.provider;
+            const d = pointWith(
+              rx.latest("gen_ai.server.request.duration"),
+              server,
+            );
+            assert.equal(d.count, 2, where);
+            const ttft = pointWith(
+              rx.latest("gen_ai.server.time_to_first_token"),
+              server,
+            );
+            assert.equal(ttft.count, 1, `${where}: the stream only`);
+            assert.ok(ttft.min! >= (DELAY_MS * 0.9) / 1000, `${where} ttft`);
+            assert.equal(
+              pointWith(
+                rx.latest("gen_ai.server.time_per_output_token"),
+                server,
+              )
+                .count,
+              1,
+              where,
+            );
+            assert.ok(
+              !rx.latest("gen_ai.server.request.duration")!.points.some((p) =>
+                p.attributes["server.port"] === r.port
+              ),
+              `${where}: the router's SERVER span feeds no server metric`,
+            );
+            const client = {
+              ...common,
+              "gen_ai.provider.name": api.provider,
+              "server.port": u.port,
+            };
+            assert.equal(
+              pointWith(rx.latest("gen_ai.client.operation.duration"), client)
+                .count,
+              2,
+              where,
+            );
+            assert.equal(
+              pointWith(
+                rx.latest("gen_ai.client.operation.time_to_first_chunk"),
+                client,
+              ).count,
+              1,
+              where,
+            );
+            const usage = rx.latest("gen_ai.client.token.usage");
+            assertHistogram(
+              pointWith(usage, { ...client, "gen_ai.token.type": "input" }),
+              BUCKETS.tokens,
+              api.tokens.map(([input]) => input),
+            );
+            assertHistogram(
+              pointWith(usage, { ...client, "gen_ai.token.type": "output" }),
+              BUCKETS.tokens,
+              api.tokens.map(([, output]) => output),
+            );
+          }
+        });
+      },
+    );
   });
 });
