@@ -86,6 +86,8 @@ export function reportMeasurement(
     inputTokens: info?.inputTokens,
     outputTokens: info?.outputTokens,
     cacheReadInputTokens: info?.cachedInputTokens,
+    cacheWriteInputTokens: info?.cacheWriteInputTokens,
+    reasoningOutputTokens: info?.reasoningOutputTokens,
     requestModel: requestModel && boundValue(requestModel),
     responseModel: info?.model && boundValue(info.model),
     errorType: outcome?.errorType ?? errorType,

@@ -175,3 +175,67 @@ test("every GenAI histogram records Responses, Messages and Gemini requests", as
     );
   });
 });
+
+test("latest conventions: cache writes and reasoning tokens feed their usage counters; streams feed time_per_output_chunk", async () => {
+  await withMetrics(
+    {
+      OTEL_SEMCONV_STABILITY_OPT_IN: "gen_ai_latest_experimental",
+    },
+    {},
+    async (rx) => {
+      const up = wireUpstream({ firstContentDelayMs: DELAY_MS });
+      await withServer(up.handler, async (u) => {
+        const calls: [string, string, boolean][] = [
+          ["/v1/messages", ANTHROPIC_MODEL, false],
+          [
+            `/v1beta/models/${GEMINI_MODEL}:generateContent`,
+            GEMINI_MODEL,
+            false,
+          ],
+          [
+            `/v1beta/models/${GEMINI_MODEL}:streamGenerateContent?alt=sse`,
+            GEMINI_MODEL,
+            true,
+          ],
+        ];
+        for (const [path, model, stream] of calls) {
+          const res = await tracedFetch(`${u.origin}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model, max_tokens: 100, stream }),
+          });
+          await res.arrayBuffer();
+        }
+        await flushMetrics();
+        const total = (name: string, provider: string) =>
+          (rx.latest(name)?.points ?? []).filter((p) =>
+            p.attributes["gen_ai.provider.name"] === provider
+          ).reduce((n, p) => n + (p.value ?? 0), 0);
+        const usage = "gen_ai.client.inference.usage.";
+        // Messages: input includes the cache writes (and reads), apart too.
+        assert.equal(total(`${usage}input_tokens`, "anthropic"), 21 + 188086);
+        assert.equal(
+          total(`${usage}cache_write.input_tokens`, "anthropic"),
+          188086,
+        );
+        assert.equal(total(`${usage}reasoning.output_tokens`, "anthropic"), 0);
+        // Gemini: thoughts are reasoning output, included in the output.
+        assert.equal(
+          total(`${usage}reasoning.output_tokens`, "gcp.gemini"),
+          995 * 2,
+        );
+        assert.equal(
+          total(`${usage}cache_write.input_tokens`, "gcp.gemini"),
+          0,
+        );
+        const tpoc = rx.latest("gen_ai.client.inference.time_per_output_chunk");
+        assert.deepEqual(
+          tpoc?.points.map((p) => p.attributes["gen_ai.provider.name"]),
+          ["gcp.gemini"],
+          "the stream only",
+        );
+        assert.ok(tpoc!.points[0].count! >= 1);
+      });
+    },
+  );
+});
