@@ -68,6 +68,32 @@ export function sdkDisabled(): boolean {
   return env("OTEL_SDK_DISABLED")?.toLowerCase() === "true";
 }
 
+/** The last bad capture value warned about (a request path reads it often). */
+let warnedCapture: string | undefined;
+
+/**
+ * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, the opt-in the
+ * OpenTelemetry GenAI instrumentations honour: `true` or `false`
+ * (case-insensitive); unset gives `undefined`, anything else too, with a
+ * warning naming the value (once per value).
+ */
+export function captureContentEnv(): boolean | undefined {
+  const name = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+  const raw = env(name);
+  if (raw === undefined) return undefined;
+  const v = raw.toLowerCase();
+  if (v === "true") return true;
+  if (v === "false") return false;
+  if (warnedCapture !== raw) {
+    warnedCapture = raw;
+    console.warn(
+      `llmtrace: ignoring ${name}='${raw}': expected 'true' or 'false'; ` +
+        `message content is not recorded`,
+    );
+  }
+  return undefined;
+}
+
 /** `OTEL_SEMCONV_STABILITY_OPT_IN` as set (untrimmed), or `undefined`. */
 export function semconvOptIn(): string | undefined {
   return runtime().getEnv("OTEL_SEMCONV_STABILITY_OPT_IN");

@@ -20,6 +20,7 @@ import {
   GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 } from "../core/keys.ts";
 import type { GenAIRequestInfo } from "./openai_request.ts";
+import { chatInputMessages, promptMessages } from "./openai_content.ts";
 import type { GenAIResponseInfo } from "./openai_response.ts";
 
 /** Captured content cut to the attribute value length limit, marked with `…`. */
@@ -68,10 +69,14 @@ export function requestAttributes(
         if (system?.length) {
           out[GEN_AI_SYSTEM_INSTRUCTIONS] = content(JSON.stringify(system));
         }
-      } else {
-        const messages = info.messages ?? info.prompt;
-        if (messages !== undefined) {
-          out[A.GEN_AI_INPUT_MESSAGES] = content(JSON.stringify(messages));
+      } else if (info.messages !== undefined || info.prompt !== undefined) {
+        // Chat Completions history (a system message keeps its role in
+        // it), or a Completions prompt as one user message.
+        const input = info.messages !== undefined
+          ? chatInputMessages(info.messages)
+          : promptMessages(info.prompt);
+        if (input.length) {
+          out[A.GEN_AI_INPUT_MESSAGES] = content(JSON.stringify(input));
         }
       }
     } catch {
@@ -105,11 +110,6 @@ export function responseAttributes(
     } catch {
       // content that cannot be serialised is not recorded
     }
-  } else if (captureContent && info.outputText !== undefined) {
-    out[A.GEN_AI_OUTPUT_MESSAGES] = content(JSON.stringify([{
-      role: "assistant",
-      parts: [{ type: "text", content: info.outputText }],
-    }]));
   }
   return boundAttributes(out);
 }

@@ -11,6 +11,8 @@ import {
   parseJsonObject,
   tokenCount,
 } from "./json.ts";
+import { choiceMessage } from "./openai_content.ts";
+import type { ChatMessage } from "./parts.ts";
 
 /**
  * What a (non-streamed) response body says about the call.
@@ -125,7 +127,10 @@ function messageText(content: unknown): string | undefined {
  * already-parsed JSON body of a chat completion, completion or embeddings
  * response. Never throws; fields of the wrong type are omitted.
  */
-export function parseResponseJson(value: unknown): GenAIResponseInfo {
+export function parseResponseJson(
+  value: unknown,
+  capture = false,
+): GenAIResponseInfo {
   const info: GenAIResponseInfo = {};
   if (!isObject(value)) return info;
   try {
@@ -136,13 +141,18 @@ export function parseResponseJson(value: unknown): GenAIResponseInfo {
     const choices = value.choices;
     if (Array.isArray(choices)) {
       info.choiceCount = choices.length;
-      const entries: { index: number; finish?: string; text?: string }[] = [];
+      type Entry = {
+        index: number;
+        finish?: string;
+        text?: string;
+        message?: ChatMessage;
+      };
+      const entries: Entry[] = [];
       for (let i = 0; i < choices.length; i++) {
         const choice = choices[i];
         if (!isObject(choice)) continue;
-        const entry: { index: number; finish?: string; text?: string } = {
-          index: choiceIndex(choice, i),
-        };
+        const entry: Entry = { index: choiceIndex(choice, i) };
+        if (capture) entry.message = choiceMessage(choice);
         if (typeof choice.finish_reason === "string") {
           entry.finish = choice.finish_reason;
         }
@@ -169,6 +179,10 @@ export function parseResponseJson(value: unknown): GenAIResponseInfo {
         }
       }
       if (finishReasons !== undefined) info.finishReasons = finishReasons;
+      // One output message per choice, in index order.
+      if (capture && entries.length) {
+        info.outputMessages = entries.map((e) => e.message);
+      }
       if (outputText !== undefined) info.outputText = outputText;
     }
     readUsage(value.usage, info);
@@ -185,7 +199,8 @@ export function parseResponseJson(value: unknown): GenAIResponseInfo {
  */
 export function parseResponseBody(
   bytes: Uint8Array | string,
+  capture = false,
 ): GenAIResponseInfo | undefined {
   const value = parseJsonObject(bytes);
-  return value === undefined ? undefined : parseResponseJson(value);
+  return value === undefined ? undefined : parseResponseJson(value, capture);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { SseFramer } from "./sse.ts";
+import { StreamedChoice } from "./openai_content.ts";
 import {
   CARRIES_CONTENT,
   counted,
@@ -78,6 +79,8 @@ export class OpenAIStreamReader {
   #usage: UsageInfo = {};
   #done = false;
   #text: Map<number, string> | undefined;
+  /** Each choice's output so far, when content is captured. */
+  #out: Map<number, StreamedChoice> | undefined;
   #errors = 0;
 
   /**
@@ -162,6 +165,12 @@ export class OpenAIStreamReader {
     if (this.#text !== undefined) {
       info.outputText = inIndexOrder(this.#text).join("");
     }
+    const out = this.#out;
+    if (out !== undefined) {
+      info.outputMessages = [...out.keys()].sort((a, b) => a - b).map((k) =>
+        out.get(k)!.message()
+      );
+    }
     return info;
   }
 
@@ -238,9 +247,15 @@ export class OpenAIStreamReader {
             ? choice.text as string
             : text + choice.text;
         }
-        if (this.#capture && text !== undefined) {
-          const texts = this.#text ??= new Map();
-          texts.set(index, (texts.get(index) ?? "") + text);
+        if (this.#capture) {
+          if (text !== undefined) {
+            const texts = this.#text ??= new Map();
+            texts.set(index, (texts.get(index) ?? "") + text);
+          }
+          const out = this.#out ??= new Map();
+          let c = out.get(index);
+          if (!c) out.set(index, c = new StreamedChoice());
+          c.add(isObject(delta) ? delta : undefined, choice.text);
         }
       }
       if (content) this.#contentChunks++;

@@ -41,9 +41,9 @@ export function toolCallPart(
   return p;
 }
 
-/** A tool call's result part. */
-export function toolResponsePart(id: unknown, response: unknown): Part {
-  const p: Part = { type: "tool_call_response", response };
+/** A tool call's result part (`result`, as the current schema names it). */
+export function toolResponsePart(id: unknown, result: unknown): Part {
+  const p: Part = { type: "tool_call_response", result };
   if (typeof id === "string") p.id = id;
   return p;
 }

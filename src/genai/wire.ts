@@ -80,7 +80,7 @@ export interface WireCall {
 const OPENAI: WireApi = {
   name: "openai",
   provider: "openai",
-  readResponse: (value) => parseResponseJson(value),
+  readResponse: (value, capture) => parseResponseJson(value, capture),
   streamReader: (o) => new OpenAIStreamReader(o),
 };
 type Readers = typeof import("./wire_readers.ts");

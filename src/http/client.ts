@@ -23,6 +23,7 @@ import {
   SERVER_PORT,
   URL_FULL,
 } from "../core/keys.ts";
+import { captureContentEnv } from "../core/env_config.ts";
 import { nowHrTime, perfToHrTime } from "../core/time.ts";
 import { boundAttributes, boundName } from "../core/limits.ts";
 import { _tracer, _tracingActive } from "../core/tracer.ts";
@@ -100,7 +101,11 @@ export interface TracedFetchOptions {
    * default the URL's path decides.
    */
   api?: WireApiName;
-  /** Record prompts and completions (opt-in). @default false */
+  /**
+   * Record prompts and completions (opt-in); when not given,
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` turns it on.
+   * @default false
+   */
   captureContent?: boolean;
   /** The largest body read for GenAI attributes. @default 1048576 */
   maxBodyBytes?: number;
@@ -326,7 +331,10 @@ class UpstreamCall implements Follower {
       ? options.providerName || providerForHost(url.host, wire.api.provider)
       : options.providerName;
     this.mode = semconvMode();
-    this.captureContent = options.captureContent === true;
+    // The option wins; else the GenAI instrumentations' variable.
+    this.captureContent = typeof options.captureContent === "boolean"
+      ? options.captureContent
+      : captureContentEnv() === true;
     this.maxJsonBytes = options.maxBodyBytes ?? 1_048_576;
     // The runtime's own fetch ends byte reads properly; a caller's `fetch`
     // may return any stream, which is read the default way.

@@ -18,6 +18,7 @@ import {
 import type { GenAIOperation } from "../genai/openai_request.ts";
 import { expectWireApi, type WireApiName } from "../genai/wire.ts";
 import { nativeTelemetry } from "../runtime/detect.ts";
+import { captureContentEnv } from "../core/env_config.ts";
 import { boundAttributes } from "../core/limits.ts";
 
 /**
@@ -80,7 +81,9 @@ export interface TraceHandlerOptions {
   trustIncomingContext?: boolean | ((req: Request) => boolean);
   /**
    * Record prompts and completions (`gen_ai.input.messages`,
-   * `gen_ai.output.messages`). Off by default: they may hold personal data.
+   * `gen_ai.output.messages`, `gen_ai.system_instructions`). Off by default:
+   * they may hold personal data. When not given,
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` turns it on.
    * @default false
    */
   captureContent?: boolean;
@@ -190,7 +193,10 @@ export function compileServerOptions(o: TraceHandlerOptions): ServerPlan {
   }
   return {
     mode: semconvMode(),
-    captureContent: o.captureContent === true,
+    // The option wins; else the GenAI instrumentations' variable.
+    captureContent: typeof o.captureContent === "boolean"
+      ? o.captureContent
+      : captureContentEnv() ?? false,
     maxBodyBytes: o.maxBodyBytes ?? 1_048_576,
     trust: o.trustIncomingContext ?? true,
     route: o.route,

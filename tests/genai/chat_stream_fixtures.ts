@@ -63,6 +63,11 @@ export const CHAT_SUMMARY: SseSummary = {
   reasoningOutputTokens: 0,
   done: true,
   outputText: "Héllo 🌍, 世界!",
+  // One assistant message per choice, in the message-parts schema.
+  outputMessages: [{
+    role: "assistant",
+    parts: [{ type: "text", content: "Héllo 🌍, 世界!" }],
+  }],
   errors: 0,
 };
 

@@ -32,7 +32,7 @@ test("sse: a realistic chat stream in one chunk", () => {
 
 test("sse: without captureContent there is no outputText", () => {
   const { summary } = observe(CHAT_BYTES, []);
-  const { outputText: _, ...expected } = CHAT_SUMMARY;
+  const { outputText: _, outputMessages: __, ...expected } = CHAT_SUMMARY;
   assert.deepEqual(summary, expected);
   assert.equal("outputText" in summary, false);
 });
@@ -75,6 +75,11 @@ test("sse: multiple choices (n=2) in index order", () => {
     outputTokens: 8,
     done: true,
     outputText: "A1A2B1B2",
+    // One message per choice, in index order, no finish_reason in them.
+    outputMessages: [
+      { role: "assistant", parts: [{ type: "text", content: "A1A2" }] },
+      { role: "assistant", parts: [{ type: "text", content: "B1B2" }] },
+    ],
     errors: 0,
   };
   const bytes = encoder.encode(stream);
@@ -108,6 +113,9 @@ test("sse: a completions (text) stream", () => {
     outputTokens: 2,
     done: true,
     outputText: "Once upon",
+    outputMessages: [
+      { role: "assistant", parts: [{ type: "text", content: "Once upon" }] },
+    ],
     errors: 0,
   };
   checkEverySplit(

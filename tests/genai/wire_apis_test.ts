@@ -236,7 +236,7 @@ test("messages: the request's fields, top_k an int, system apart from the messag
       {
         role: "user",
         parts: [
-          { type: "tool_call_response", id: "toolu_1", response: "15C" },
+          { type: "tool_call_response", id: "toolu_1", result: "15C" },
           {
             type: "blob",
             modality: "image",
@@ -493,7 +493,7 @@ test("responses: the request's fields; instructions apart, a developer message s
       },
       {
         role: "tool",
-        parts: [{ type: "tool_call_response", id: "call_1", response: "42" }],
+        parts: [{ type: "tool_call_response", id: "call_1", result: "42" }],
       },
     ],
     system: [{ type: "text", content: "You are a helpful assistant." }],

@@ -111,10 +111,22 @@ test("captureContent: prompts and completions only when opted in", async () => {
     [false, true],
   );
   for (const s of spansOn) {
+    // The message-parts schema; the chat's system message stays in the
+    // history with its role.
     assert.deepEqual(
       JSON.parse(s.attributes["gen_ai.input.messages"] as string),
-      MESSAGES,
+      [
+        {
+          role: "system",
+          parts: [{ type: "text", content: "You are terse." }],
+        },
+        {
+          role: "user",
+          parts: [{ type: "text", content: "Say hello to the world." }],
+        },
+      ],
     );
+    assert.equal(s.attributes["gen_ai.system_instructions"], undefined);
     assert.deepEqual(
       JSON.parse(s.attributes["gen_ai.output.messages"] as string),
       expectedOutput,
