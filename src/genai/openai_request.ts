@@ -145,7 +145,8 @@ export interface GenAIRequestInfo {
   prompt?: unknown;
   /**
    * `gen_ai.output.type` the request asks for (`"text"`, `"json"`), where
-   * the wire API says it (Responses `text.format`, Gemini
+   * the wire API says it (Chat Completions `response_format`, Responses
+   * `text.format`, Gemini
    * `responseMimeType`, Anthropic `output_config.format`).
    */
   outputType?: string;
@@ -211,6 +212,12 @@ export function parseRequestJson(
     if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
     const topK = integer(value.top_k);
     if (topK !== undefined) info.topK = topK;
+    // `gen_ai.output.type`: what `response_format` asks for.
+    const format = value.response_format;
+    if (isObject(format) && typeof format.type === "string") {
+      if (format.type === "text") info.outputType = "text";
+      else if (format.type.startsWith("json")) info.outputType = "json";
+    }
     if (value.messages !== undefined) info.messages = value.messages;
     if (value.prompt !== undefined) info.prompt = value.prompt;
   } catch {

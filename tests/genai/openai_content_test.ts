@@ -221,3 +221,25 @@ test("a stream: reasoning and text joined, a tool call's arguments grow delta by
     "nothing kept without capture",
   );
 });
+
+test("response_format gives gen_ai.output.type (json_schema, json_object: json; text: text)", () => {
+  for (
+    const [format, type] of [
+      [{ type: "json_schema", json_schema: { name: "x", schema: {} } }, "json"],
+      [{ type: "json_object" }, "json"],
+      [{ type: "text" }, "text"],
+      [{ type: "other" }, undefined],
+      ["json", undefined],
+    ] as const
+  ) {
+    const info = parseRequestJson(
+      { model: "m", response_format: format },
+      "chat",
+    );
+    assert.equal(info.outputType, type, JSON.stringify(format));
+    assert.equal(
+      requestAttributes(info, "dual", false)["gen_ai.output.type"],
+      type,
+    );
+  }
+});
