@@ -9,41 +9,31 @@
  * @module
  */
 import { isObject, type JsonObject } from "./json.ts";
-import {
-  appendPart,
-  type ChatMessage,
-  genericPart,
-  mediaPart,
-  type Part,
-  partsOf,
-  reasoningPart,
-  textPart,
-  toolCallPart,
-  toolResponsePart,
-} from "./parts.ts";
+import * as P from "./parts.ts";
+import type { ChatMessage, Part } from "./parts.ts";
 
 /** One content part of a chat message (`text`, `image_url`, `input_audio`, ...). */
 function contentPart(b: JsonObject): Part | undefined {
   switch (b.type) {
     case "text":
-      return typeof b.text === "string" ? textPart(b.text) : undefined;
+      return typeof b.text === "string" ? P.textPart(b.text) : undefined;
     case "refusal":
-      return typeof b.refusal === "string" ? textPart(b.refusal) : undefined;
+      return typeof b.refusal === "string" ? P.textPart(b.refusal) : undefined;
     case "image_url": {
       const image = b.image_url;
       const url = isObject(image) ? image.url : image;
-      return mediaPart(undefined, { uri: url });
+      return P.mediaPart(undefined, { uri: url });
     }
     case "input_audio": {
       const audio = b.input_audio;
-      if (!isObject(audio)) return genericPart(b.type);
-      return mediaPart(
+      if (!isObject(audio)) return P.genericPart(b.type);
+      return P.mediaPart(
         typeof audio.format === "string" ? `audio/${audio.format}` : undefined,
         { content: audio.data },
       );
     }
     default:
-      return genericPart(b.type);
+      return P.genericPart(b.type);
   }
 }
 
@@ -54,12 +44,12 @@ function toolCallParts(message: JsonObject, parts: Part[]): void {
     for (const call of calls) {
       if (!isObject(call)) continue;
       const fn = isObject(call.function) ? call.function : {};
-      parts.push(toolCallPart(call.id, fn.name, fn.arguments));
+      parts.push(P.toolCallPart(call.id, fn.name, fn.arguments));
     }
   }
   const legacy = message.function_call; // the pre-tools API
   if (isObject(legacy)) {
-    parts.push(toolCallPart(undefined, legacy.name, legacy.arguments));
+    parts.push(P.toolCallPart(undefined, legacy.name, legacy.arguments));
   }
 }
 
@@ -75,12 +65,12 @@ function chatMessage(m: JsonObject): ChatMessage {
     // A tool's answer: its result goes with the call it answers.
     return {
       role: "tool",
-      parts: [toolResponsePart(m.tool_call_id ?? m.name, m.content)],
+      parts: [P.toolResponsePart(m.tool_call_id ?? m.name, m.content)],
     };
   }
-  const parts = partsOf(m.content, contentPart);
+  const parts = P.partsOf(m.content, contentPart);
   if (typeof m.reasoning_content === "string") {
-    parts.unshift(reasoningPart(m.reasoning_content));
+    parts.unshift(P.reasoningPart(m.reasoning_content));
   }
   toolCallParts(m, parts);
   return { role, parts };
@@ -107,7 +97,7 @@ export function promptMessages(prompt: unknown): ChatMessage[] {
     : Array.isArray(prompt)
     ? prompt.filter((p): p is string => typeof p === "string")
     : [];
-  return texts.length ? [{ role: "user", parts: texts.map(textPart) }] : [];
+  return texts.length ? [{ role: "user", parts: texts.map(P.textPart) }] : [];
 }
 
 /**
@@ -119,7 +109,7 @@ export function choiceMessage(choice: JsonObject): ChatMessage {
   if (isObject(message)) return chatMessage({ ...message, role: "assistant" });
   return {
     role: "assistant",
-    parts: typeof choice.text === "string" ? [textPart(choice.text)] : [],
+    parts: typeof choice.text === "string" ? [P.textPart(choice.text)] : [],
   };
 }
 
@@ -137,10 +127,10 @@ export class StreamedChoice {
     if (delta) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === "string" && reasoning) {
-        appendPart(this.parts, reasoningPart(reasoning));
+        P.appendPart(this.parts, P.reasoningPart(reasoning));
       }
       if (typeof delta.content === "string" && delta.content) {
-        appendPart(this.parts, textPart(delta.content));
+        P.appendPart(this.parts, P.textPart(delta.content));
       }
       const calls = delta.tool_calls;
       if (Array.isArray(calls)) {
@@ -148,7 +138,7 @@ export class StreamedChoice {
       }
     }
     if (typeof text === "string" && text) {
-      appendPart(this.parts, textPart(text));
+      P.appendPart(this.parts, P.textPart(text));
     }
   }
 
@@ -158,7 +148,7 @@ export class StreamedChoice {
     const tools = this.#tools ??= new Map();
     let part = tools.get(index);
     if (!part) {
-      part = toolCallPart(call.id, fn.name, "");
+      part = P.toolCallPart(call.id, fn.name, "");
       tools.set(index, part);
       this.parts.push(part);
     }

@@ -15,6 +15,7 @@ import {
   type ReceivedSpan,
   spanTree,
 } from "../support/otlp_receiver.ts";
+import assert from "node:assert/strict";
 import { sleep } from "../support/helpers.ts";
 import type { ServeHandler, TestServer } from "../support/servers.ts";
 
@@ -126,3 +127,17 @@ export const MESSAGES = [
   { role: "system", content: "You are terse." },
   { role: "user", content: "Say hello to the world." },
 ];
+
+/**
+ * A stream the client cancelled before its end ("stop generating"): not an
+ * error (status unset, no `error.type`), marked cancelled, and the finish
+ * reason that never came reported as `error`, as the GenAI conventions ask.
+ */
+export function assertCancelled(s: ReceivedSpan): void {
+  assert.equal(s.status.code, UNSET, s.name);
+  assert.equal(s.attributes["error.type"], undefined, s.name);
+  assert.equal(s.attributes["llmtrace.response.cancelled"], true, s.name);
+  assert.deepEqual(s.attributes["gen_ai.response.finish_reasons"], [
+    "error",
+  ], s.name);
+}

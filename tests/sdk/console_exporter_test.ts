@@ -5,22 +5,8 @@
 // child process's output, with a real receiver for the OTLP half.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
-import { runFixture } from "../support/helpers.ts";
+import { childEnv, runFixture } from "../support/helpers.ts";
 import { startOtlpReceiver } from "../support/otlp_receiver.ts";
-
-/** The parent's environment without any OTEL_* variable, plus `extra`. */
-function childEnv(
-  extra: Record<string, string | undefined>,
-): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("OTEL_") || k.toLowerCase() === "traceparent") {
-      delete env[k];
-    }
-  }
-  return { ...env, ...extra };
-}
 
 for (
   const vars of [

@@ -28,6 +28,7 @@ import {
 } from "../support/otlp_receiver.ts";
 import {
   captureWarnings,
+  childEnv,
   CLEAN_ENV,
   isDeno,
   lastJson,
@@ -248,19 +249,6 @@ test("initTracer validates its arguments even when a provider exists", async () 
 // ---------------------------------------------------------------------------
 // Child processes
 // ---------------------------------------------------------------------------
-
-/** A clean child environment: this process's, without OTEL_* leftovers. */
-function childEnv(
-  extra: Record<string, string | undefined>,
-): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("OTEL_") || k.toLowerCase() === "traceparent") {
-      delete env[k];
-    }
-  }
-  return { ...env, ...extra };
-}
 
 test("resource in a child: service.name from OTEL_SERVICE_NAME, else the module name", async () => {
   const cases: {
