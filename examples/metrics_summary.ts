@@ -12,9 +12,15 @@ import {
 } from "../tests/support/prometheus_text.ts";
 import type { Palette } from "./waterfall.ts";
 
+/**
+ * A model server's time to first token and per output token, and a router's
+ * time to first chunk of its upstream calls (a router that forwards with
+ * `tracedFetch` feeds no `gen_ai.server.*` metric: its view is the client's).
+ */
 const SHOWN: [string, string][] = [
   ["gen_ai_server_time_to_first_token_seconds", "TTFT"],
   ["gen_ai_server_time_per_output_token_seconds", "TPOT"],
+  ["gen_ai_client_operation_time_to_first_chunk_seconds", "TTFC"],
 ];
 
 /** Series summed bucket by bucket (they share their bounds). */
@@ -52,7 +58,8 @@ const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
 /**
  * Summary lines of the TTFT and TPOT histograms in `text`: one line per
  * measuring party (all models together), named by `names[port]` for the
- * servers traceHandler measured, `llm_request` for the engine's own report.
+ * servers traceHandler measured, `llm_request` for the engine's own report,
+ * and the router's upstream calls (`tracedFetch`) together.
  *
  * @param text Prometheus text format 0.0.4.
  * @param p Colours.
@@ -73,7 +80,9 @@ export function summarizeMetrics(
     for (const h of histograms(f)) {
       if (h.count === 0) continue;
       const port = h.labels.server_port;
-      const who = port === undefined
+      const who = label === "TTFC"
+        ? "router (tracedFetch)"
+        : port === undefined
         ? "llm_request (engine)"
         : `${names[port] ?? `server :${port}`}`;
       groups.set(who, [...(groups.get(who) ?? []), h]);
