@@ -183,7 +183,8 @@ test("latest conventions: cache writes and reasoning tokens feed their usage cou
     },
     {},
     async (rx) => {
-      const up = wireUpstream({ firstContentDelayMs: DELAY_MS });
+      // Paced, so the chunks after the first arrive as reads of their own.
+      const up = wireUpstream({ firstContentDelayMs: DELAY_MS, delayMs: 5 });
       await withServer(up.handler, async (u) => {
         const calls: [string, string, boolean][] = [
           ["/v1/messages", ANTHROPIC_MODEL, false],
