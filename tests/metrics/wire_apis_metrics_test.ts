@@ -11,9 +11,14 @@ import { withServer } from "../support/servers.ts";
 import { assertHistogram, pointWith, withMetrics } from "../support/metrics.ts";
 import {
   ANTHROPIC_MODEL,
+  eventData,
+  GEMINI_JSON,
   GEMINI_MODEL,
+  geminiEvents,
+  parseSse,
   wireUpstream,
 } from "../support/wire_apis.ts";
+import { MESSAGES_USAGE_FIELDS_BODY } from "../support/wire_fixtures.ts";
 
 const DELAY_MS = 20;
 
@@ -177,6 +182,21 @@ test("every GenAI histogram records Responses, Messages and Gemini requests", as
 });
 
 test("latest conventions: cache writes and reasoning tokens feed their usage counters; streams feed time_per_output_chunk", async () => {
+  // The Anthropic SDK's recording of a stream whose final usage carries cache
+  // reads and writes and thinking tokens; Gemini's recorded answers.
+  const final = eventData(
+    parseSse(MESSAGES_USAGE_FIELDS_BODY).findLast(([e]) =>
+      e === "message_delta"
+    )!,
+  ).usage as Record<string, number> & {
+    output_tokens_details: { thinking_tokens: number };
+  };
+  const thoughts = (v: unknown) =>
+    ((v as { usageMetadata?: { thoughtsTokenCount?: number } }).usageMetadata
+      ?.thoughtsTokenCount) ?? 0;
+  const streamed = geminiEvents().map(eventData).findLast((d) =>
+    thoughts(d) > 0
+  );
   await withMetrics(
     {
       OTEL_SEMCONV_STABILITY_OPT_IN: "gen_ai_latest_experimental",
@@ -185,9 +205,15 @@ test("latest conventions: cache writes and reasoning tokens feed their usage cou
     async (rx) => {
       // Paced, so the chunks after the first arrive as reads of their own.
       const up = wireUpstream({ firstContentDelayMs: DELAY_MS, delayMs: 5 });
-      await withServer(up.handler, async (u) => {
+      const handler = (req: Request) =>
+        new URL(req.url).pathname.endsWith("/messages")
+          ? new Response(MESSAGES_USAGE_FIELDS_BODY, {
+            headers: { "content-type": "text/event-stream" },
+          })
+          : up.handler(req);
+      await withServer(handler, async (u) => {
         const calls: [string, string, boolean][] = [
-          ["/v1/messages", ANTHROPIC_MODEL, false],
+          ["/v1/messages", ANTHROPIC_MODEL, true],
           [
             `/v1beta/models/${GEMINI_MODEL}:generateContent`,
             GEMINI_MODEL,
@@ -213,17 +239,26 @@ test("latest conventions: cache writes and reasoning tokens feed their usage cou
             p.attributes["gen_ai.provider.name"] === provider
           ).reduce((n, p) => n + (p.value ?? 0), 0);
         const usage = "gen_ai.client.inference.usage.";
-        // Messages: input includes the cache writes (and reads), apart too.
-        assert.equal(total(`${usage}input_tokens`, "anthropic"), 21 + 188086);
+        // Messages: input includes the cache reads and writes, each apart too.
+        assert.ok(final.cache_creation_input_tokens > 0, "the fixture writes");
+        assert.equal(
+          total(`${usage}input_tokens`, "anthropic"),
+          final.input_tokens + final.cache_creation_input_tokens +
+            final.cache_read_input_tokens,
+        );
         assert.equal(
           total(`${usage}cache_write.input_tokens`, "anthropic"),
-          188086,
+          final.cache_creation_input_tokens,
         );
-        assert.equal(total(`${usage}reasoning.output_tokens`, "anthropic"), 0);
-        // Gemini: thoughts are reasoning output, included in the output.
+        assert.equal(
+          total(`${usage}reasoning.output_tokens`, "anthropic"),
+          final.output_tokens_details.thinking_tokens,
+        );
+        // Gemini: thoughts are reasoning output (included in the output).
+        assert.ok(thoughts(GEMINI_JSON) > 0 && streamed !== undefined);
         assert.equal(
           total(`${usage}reasoning.output_tokens`, "gcp.gemini"),
-          995 * 2,
+          thoughts(GEMINI_JSON) + thoughts(streamed),
         );
         assert.equal(
           total(`${usage}cache_write.input_tokens`, "gcp.gemini"),
@@ -231,11 +266,12 @@ test("latest conventions: cache writes and reasoning tokens feed their usage cou
         );
         const tpoc = rx.latest("gen_ai.client.inference.time_per_output_chunk");
         assert.deepEqual(
-          tpoc?.points.map((p) => p.attributes["gen_ai.provider.name"]),
+          tpoc?.points.map((p) => p.attributes["gen_ai.provider.name"]).sort(),
           ["gcp.gemini"],
-          "the stream only",
+          // The recorded Messages body comes in one read: no chunk after
+          // the first, no gap.
+          "the paced stream only",
         );
-        assert.ok(tpoc!.points[0].count! >= 1);
       });
     },
   );
