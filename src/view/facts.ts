@@ -9,6 +9,7 @@ import { SpanAttributes as A } from "../core/attributes.ts";
 import {
   ERROR_TYPE,
   HTTP_ROUTE,
+  LLMTRACE_RESPONSE_CANCELLED,
   SERVICE_NAME,
   URL_PATH,
 } from "../core/keys.ts";
@@ -51,12 +52,18 @@ function text(v: AttrValue | undefined): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-/** A span's outcome: cancel wins over error; `error.type` alone is an error. */
+/**
+ * A span's outcome: cancel wins over error; `error.type` alone is an error.
+ * llmtrace marks a client's cancel with `llmtrace.response.cancelled` and no
+ * error status (a cancel is not a server error); releases before that, and
+ * other instrumentations, said `error.type = "cancelled"`.
+ */
 export function outcomeOf(s: ViewSpan): Outcome {
   const a = s.attributes;
   const type = a[ERROR_TYPE];
   const finish = a[A.GEN_AI_RESPONSE_FINISH_REASONS];
   if (
+    a[LLMTRACE_RESPONSE_CANCELLED] === true ||
     (typeof type === "string" && CANCEL_TYPES.has(type)) ||
     (Array.isArray(finish) && finish.includes("abort"))
   ) return "cancel";

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeTraceProto } from "../../src/view/otlp_proto.ts";
 import { TraceStore } from "../../src/view/store.ts";
+import { outcomeOf } from "../../src/view/facts.ts";
 import { summarize, TTFT_BOUNDS_MS } from "../../src/view/summary.ts";
 import type { ViewSpan } from "../../src/view/model.ts";
 import { percentile, protoBody, routedRequest } from "./traces.ts";
@@ -174,4 +175,25 @@ test("summary: counts, rates and nearest-rank percentiles per model", () => {
   assert.equal(b.model, "m/b");
   assert.equal(b.count, 1);
   assert.equal(b.ttftMs.p99, 5);
+});
+
+test("a cancel is told apart from an error: llmtrace's mark, or error.type cancelled from older releases", () => {
+  const span = (
+    attributes: ViewSpan["attributes"],
+    code: number,
+  ): ViewSpan => ({
+    ...decoded()[0],
+    attributes,
+    status: { code, message: "" },
+  });
+  assert.equal(
+    outcomeOf(span({ "llmtrace.response.cancelled": true }, 0)),
+    "cancel",
+  );
+  assert.equal(outcomeOf(span({ "error.type": "cancelled" }, 2)), "cancel");
+  assert.equal(
+    outcomeOf(span({ "llmtrace.response.cancelled": false }, 0)),
+    "ok",
+  );
+  assert.equal(outcomeOf(span({ "error.type": "500" }, 2)), "error");
 });

@@ -130,8 +130,9 @@ export function routedRequest(plan: RequestPlan = {}): ReadableSpan[] {
       message: "upstream failed",
     });
   } else if (outcome === "cancel") {
-    server.setAttribute("error.type", "cancelled");
-    server.setStatus({ code: SpanStatusCode.ERROR, message: "cancelled" });
+    // As llmtrace records a client's cancel: no error status, no error.type.
+    server.setAttribute("llmtrace.response.cancelled", true);
+    server.setAttribute("gen_ai.response.finish_reasons", ["error"]);
   }
   server.end(t0 + dur - 1);
   client.end(t0 + dur);
