@@ -2,7 +2,9 @@
 // Runs every section, alternating configurations (A B C A B C ...), each run
 // bounded in time, servers pinned to core 0 and load generators (and the OTLP
 // sink, and the router's upstream) to core 1 with taskset when there are >= 2
-// cores (BENCH_PIN=0: no pinning for the whole run). Writes bench/RESULTS.md.
+// cores (BENCH_PIN=0: no pinning for the whole run). Writes bench/LATEST.md:
+// bench/RESULTS.md is the curated record (dated runs, history), which a run
+// must not overwrite; its sections are copied from LATEST.md by hand.
 // Every process it starts is killed by pid.
 //
 // Layout: bench/lib/ holds the harness (harness.mjs: processes, pinning, lag
@@ -170,7 +172,7 @@ meta.wallS = (Date.now() - t0) / 1000;
 const extra = process.env.BENCH_NOTES;
 if (extra) meta.notes.push(extra);
 const md = report(meta, SECTION_LIST.map(([, section]) => section));
-const outFile = process.env.BENCH_OUT ?? join(BENCH, "RESULTS.md");
+const outFile = process.env.BENCH_OUT ?? join(BENCH, "LATEST.md");
 writeFileSync(outFile, md + "\n");
 // Keep the report as `deno fmt` (the repo's check task) wants it.
 if (DENO) {

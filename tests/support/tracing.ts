@@ -12,6 +12,7 @@ import type { Tracer } from "@opentelemetry/api";
 import { initTracer, shutdownTracing } from "../../mod.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp_receiver.ts";
 import { CLEAN_ENV, setEnv } from "./helpers.ts";
+import { refreshLimits } from "../../src/core/limits.ts";
 
 /** What a file's tests get once the `before` hook has run. */
 export interface Tracing {
@@ -64,6 +65,9 @@ export function useTracing(
       );
     } finally {
       restoreEnv();
+      // initTracer memoised this file's attribute length limit; files that
+      // run later in the same process (bun test) must see their own.
+      refreshLimits();
       await receiver?.close();
     }
   });
