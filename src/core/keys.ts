@@ -50,6 +50,16 @@ export const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS =
   "gen_ai.usage.reasoning.output_tokens";
 /** `gen_ai.system_instructions`: instructions given apart from the chat history (content capture only). */
 export const GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions";
+/**
+ * `gen_ai.request.reasoning.level`: the reasoning or thinking effort asked
+ * for, exactly as sent (Chat Completions `reasoning_effort`, Responses
+ * `reasoning.effort`, Messages `output_config.effort`, Gemini
+ * `thinkingConfig.thinkingLevel`).
+ */
+export const GEN_AI_REQUEST_REASONING_LEVEL = "gen_ai.request.reasoning.level";
+/** `gen_ai.request.previous_response.id`: the Responses API's `previous_response_id`. */
+export const GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID =
+  "gen_ai.request.previous_response.id";
 /** `gen_ai.output.type`: the output type the request asks for (`text`, `json`). */
 export const GEN_AI_OUTPUT_TYPE = "gen_ai.output.type";
 

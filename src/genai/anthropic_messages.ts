@@ -120,6 +120,8 @@ export function readMessagesRequest(value: unknown): GenAIRequestInfo {
     if (isObject(format) && format.type === "json_schema") {
       info.outputType = "json";
     }
+    const effort = isObject(config) ? config.effort : undefined;
+    if (typeof effort === "string" && effort) info.reasoningLevel = effort;
     if (value.messages !== undefined || value.system !== undefined) {
       const raw = { messages: value.messages, system: value.system };
       info.content = requestContent.bind(raw);

@@ -14,6 +14,8 @@ import {
 } from "../core/limits.ts";
 import {
   GEN_AI_OUTPUT_TYPE,
+  GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID,
+  GEN_AI_REQUEST_REASONING_LEVEL,
   GEN_AI_SYSTEM_INSTRUCTIONS,
   GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
@@ -57,6 +59,12 @@ export function requestAttributes(
     out[A.GEN_AI_REQUEST_PRESENCE_PENALTY] = info.presencePenalty;
   }
   if (info.outputType !== undefined) out[GEN_AI_OUTPUT_TYPE] = info.outputType;
+  if (info.reasoningLevel !== undefined) {
+    out[GEN_AI_REQUEST_REASONING_LEVEL] = info.reasoningLevel;
+  }
+  if (info.previousResponseId !== undefined) {
+    out[GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID] = info.previousResponseId;
+  }
   if (captureContent) {
     try {
       if (info.content) {

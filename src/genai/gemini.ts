@@ -143,6 +143,11 @@ export function readGeminiRequest(
       if (fp !== undefined) info.frequencyPenalty = fp;
       const pp = finiteNumber(c.presencePenalty ?? c.presence_penalty);
       if (pp !== undefined) info.presencePenalty = pp;
+      const thinking = c.thinkingConfig ?? c.thinking_config;
+      const level = isObject(thinking)
+        ? thinking.thinkingLevel ?? thinking.thinking_level
+        : undefined;
+      if (typeof level === "string" && level) info.reasoningLevel = level;
       const mime = c.responseMimeType ?? c.response_mime_type;
       if (mime === "application/json") info.outputType = "json";
       else if (mime === "text/plain") info.outputType = "text";

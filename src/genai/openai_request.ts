@@ -150,6 +150,10 @@ export interface GenAIRequestInfo {
    * `responseMimeType`, Anthropic `output_config.format`).
    */
   outputType?: string;
+  /** `gen_ai.request.reasoning.level`: the reasoning effort, as sent. */
+  reasoningLevel?: string;
+  /** The Responses API's `previous_response_id`. */
+  previousResponseId?: string;
   /**
    * The request's content in the conventions' message-parts schema
    * (`input`: `gen_ai.input.messages`, `system`: `gen_ai.system_instructions`),
@@ -212,6 +216,8 @@ export function parseRequestJson(
     if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
     const topK = integer(value.top_k);
     if (topK !== undefined) info.topK = topK;
+    const effort = value.reasoning_effort;
+    if (typeof effort === "string" && effort) info.reasoningLevel = effort;
     // `gen_ai.output.type`: what `response_format` asks for.
     const format = value.response_format;
     if (isObject(format) && typeof format.type === "string") {

@@ -120,6 +120,13 @@ export function readResponsesRequest(value: unknown): GenAIRequestInfo {
     const topP = finiteNumber(value.top_p);
     if (topP !== undefined) info.topP = topP;
     if (typeof value.stream === "boolean") info.stream = value.stream;
+    const reasoning = value.reasoning;
+    const effort = isObject(reasoning) ? reasoning.effort : undefined;
+    if (typeof effort === "string" && effort) info.reasoningLevel = effort;
+    const previous = value.previous_response_id;
+    if (typeof previous === "string" && previous) {
+      info.previousResponseId = previous;
+    }
     const text = value.text;
     const format = isObject(text) ? text.format : undefined;
     if (isObject(format) && typeof format.type === "string") {

@@ -179,7 +179,10 @@ test("messages: the request's fields, top_k an int, system apart from the messag
     stop_sequences: ["\n\nHuman:", 7],
     stream: true,
     system: [{ type: "text", text: "You are terse." }],
-    output_config: { format: { type: "json_schema", schema: {} } },
+    output_config: {
+      format: { type: "json_schema", schema: {} },
+      effort: "low",
+    },
     messages: [
       { role: "user", content: "Hello, Claude" },
       {
@@ -217,6 +220,7 @@ test("messages: the request's fields, top_k an int, system apart from the messag
     stop: ["\n\nHuman:"],
     stream: true,
     outputType: "json",
+    reasoningLevel: "low",
   });
   assert.deepEqual(content!(), {
     input: [
@@ -474,6 +478,7 @@ test("responses: the request's fields; instructions apart, a developer message s
     topP: 1,
     stream: true,
     outputType: "json",
+    reasoningLevel: "low",
   });
   assert.deepEqual(content!(), {
     input: [
@@ -946,4 +951,61 @@ test('stream errors without the API\'s envelope ({"error":{…}}, as OpenAI-comp
   const responses = new ResponsesStreamReader();
   feed(responses, enc.encode(sseText(responsesEvents().slice(0, 1)) + body));
   assert.equal(responses.info.errorType, "BadRequestError");
+});
+
+test("reasoning effort as sent, under gen_ai.request.reasoning.level, from each API's own field; previous_response_id", async () => {
+  const { parseRequestJson } = await import(
+    "../../src/genai/openai_request.ts"
+  );
+  const level = (info: Parameters<typeof requestAttributes>[0]) =>
+    requestAttributes(info, "dual", false)["gen_ai.request.reasoning.level"];
+  assert.equal(
+    level(parseRequestJson({ model: "o4", reasoning_effort: "low" }, "chat")),
+    "low",
+  );
+  const responses = readResponsesRequest({
+    model: "o4",
+    reasoning: { effort: "high", summary: "auto" },
+    previous_response_id: "resp_123",
+  });
+  assert.equal(level(responses), "high");
+  assert.equal(
+    requestAttributes(responses, "latest", false)[
+      "gen_ai.request.previous_response.id"
+    ],
+    "resp_123",
+  );
+  assert.equal(
+    level(readMessagesRequest({
+      model: "claude-opus-4-5",
+      max_tokens: 10,
+      output_config: { effort: "medium" },
+    })),
+    "medium",
+  );
+  assert.equal(
+    level(readGeminiRequest(
+      {
+        generationConfig: { thinkingConfig: { thinkingLevel: "LOW" } },
+      },
+      "gemini-3-pro",
+      false,
+    )),
+    "LOW",
+  );
+  // A thinking budget is a number of tokens, not a level: not recorded.
+  assert.equal(
+    level(readGeminiRequest(
+      {
+        generationConfig: { thinkingConfig: { thinkingBudget: 1024 } },
+      },
+      "gemini-2.5-flash",
+      false,
+    )),
+    undefined,
+  );
+  assert.equal(
+    level(readResponsesRequest({ reasoning: { effort: 3 } })),
+    undefined,
+  );
 });

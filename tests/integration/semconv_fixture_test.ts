@@ -120,6 +120,7 @@ async function scenario(mode: "dual" | "latest"): Promise<ReceivedSpan[]> {
           frequency_penalty: 0,
           presence_penalty: 0,
           response_format: { type: "json_object" },
+          reasoning_effort: "low",
         };
         await (await post("/v1/chat/completions", chat)).text();
         await (await post("/v1/chat/completions", {
@@ -155,6 +156,8 @@ async function scenario(mode: "dual" | "latest"): Promise<ReceivedSpan[]> {
           model: "gpt-4.1",
           input: "Hi",
           instructions: "Be brief.",
+          reasoning: { effort: "medium" },
+          previous_response_id: "resp_0",
         })).text();
       });
     });
