@@ -169,6 +169,12 @@ function outageSummary(o) {
     rssEnd: end?.rss,
     rssMax: max(s.map((x) => x.rss)),
     hwmEnd: end?.hwm,
+    // The JS heap in use at the same samples (the server reports it with
+    // its loop lag), so a plateau is shown for both.
+    heapWarm: warm?.lag?.heapMB,
+    heap1m: at(OUTAGE_WARMUP + 60)?.lag?.heapMB,
+    heapEnd: end?.lag?.heapMB,
+    heapMax: max(s.map((x) => x.lag?.heapMB).filter((x) => x !== undefined)),
     lastHalfGrowth: mid && mid !== end ? (end.rss - mid.rss) / mid.rss : NaN,
     windowSeconds: secs,
     windowErrLines: end.errLines - warm.errLines,
@@ -194,10 +200,10 @@ export function report(L) {
       "",
     );
     L.push(
-      "| runtime | collector | chunks/s | RSS after warm-up MB | RSS at 1 min MB | RSS at end MB | max RSS MB | VmHWM MB | last-half growth | plateau | stderr lines (window / total) | stderr/10 s | max/sample | export req/10 s | max loop lag ms | worst 10 s p99 lag ms | client errors |",
+      "| runtime | collector | chunks/s | RSS after warm-up MB | RSS at 1 min MB | RSS at end MB | max RSS MB | VmHWM MB | JS heap after warm-up / 1 min / end / max MB | last-half growth | plateau | stderr lines (window / total) | stderr/10 s | max/sample | export req/10 s | max loop lag ms | worst 10 s p99 lag ms | client errors |",
     );
     L.push(
-      "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+      "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     );
     for (const o of results.outage) {
       if (o.error) {
@@ -213,6 +219,10 @@ export function report(L) {
           mb(o.rssWarm)
         } | ${mb(o.rss1m)} | ${mb(o.rssEnd)} | ${mb(o.rssMax)} | ${
           mb(o.hwmEnd)
+        } | ${
+          [o.heapWarm, o.heap1m, o.heapEnd, o.heapMax].map((
+            x,
+          ) => (x === undefined ? "n/a" : x.toFixed(1))).join(" / ")
         } | ${
           Number.isFinite(o.lastHalfGrowth)
             ? `${o.lastHalfGrowth >= 0 ? "+" : ""}${

@@ -58,12 +58,20 @@ function report(): void {
     p50: percentile(0.5),
     p99: percentile(0.99),
     max: samples ? maxLag : null,
+    // The JS heap in use (MB), so the outage section can tell a growing
+    // heap from a growing RSS.
+    heapMB: heapUsed() / 1048576,
   };
   console.log(`LAG ${++seq} ${JSON.stringify(r)}`);
   if (gcMark) console.error(`MARK ${seq}`);
   buckets.fill(0);
   samples = 0;
   maxLag = 0;
+}
+
+function heapUsed(): number {
+  const m = g.Deno ? g.Deno.memoryUsage() : g.process.memoryUsage();
+  return m.heapUsed;
 }
 
 export function startLagMonitor(): void {
