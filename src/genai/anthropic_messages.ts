@@ -11,15 +11,12 @@
  *
  * @module
  */
+import { isObject, type JsonObject, tokenCount } from "./json.ts";
 import {
-  finiteNumber,
-  integer,
-  isObject,
-  type JsonObject,
-  stringArray,
-  tokenCount,
-} from "./json.ts";
-import type { GenAIRequestInfo } from "./openai_request.ts";
+  type GenAIRequestInfo,
+  readSampling,
+  type SamplingFields,
+} from "./openai_request.ts";
 import type { GenAIResponseInfo, UsageInfo } from "./openai_response.ts";
 import {
   appendPart,
@@ -92,6 +89,14 @@ function requestContent(
   return out;
 }
 
+const MESSAGES_SAMPLING: SamplingFields = {
+  maxTokens: "max_tokens",
+  temperature: "temperature",
+  topP: "top_p",
+  topK: "top_k",
+  stop: "stop_sequences",
+};
+
 /**
  * Reads a Messages request body: model, `max_tokens`, temperature, top_p,
  * top_k, `stop_sequences`, stream, the output format, and (for capture) the
@@ -104,16 +109,7 @@ export function readMessagesRequest(value: unknown): GenAIRequestInfo {
     if (typeof value.model === "string" && value.model) {
       info.model = value.model;
     }
-    const maxTokens = integer(value.max_tokens);
-    if (maxTokens !== undefined) info.maxTokens = maxTokens;
-    const temperature = finiteNumber(value.temperature);
-    if (temperature !== undefined) info.temperature = temperature;
-    const topP = finiteNumber(value.top_p);
-    if (topP !== undefined) info.topP = topP;
-    const topK = integer(value.top_k);
-    if (topK !== undefined) info.topK = topK;
-    const stop = stringArray(value.stop_sequences);
-    if (stop !== undefined) info.stop = stop;
+    readSampling(value, MESSAGES_SAMPLING, info);
     if (typeof value.stream === "boolean") info.stream = value.stream;
     const config = value.output_config;
     const format = isObject(config) ? config.format : value.output_format;

@@ -15,15 +15,16 @@
  * @module
  */
 import {
-  finiteNumber,
-  integer,
   isObject,
   type JsonObject,
   parseObjectAt,
-  stringArray,
   tokenCount,
 } from "./json.ts";
-import type { GenAIRequestInfo } from "./openai_request.ts";
+import {
+  type GenAIRequestInfo,
+  readSampling,
+  type SamplingFields,
+} from "./openai_request.ts";
 import type { GenAIResponseInfo, UsageInfo } from "./openai_response.ts";
 import {
   appendPart,
@@ -107,6 +108,19 @@ function requestContent(
   return out;
 }
 
+// `generationConfig`: camelCase on the wire, snake_case from some clients.
+const GENERATION_CONFIG_SAMPLING: SamplingFields = {
+  maxTokens: ["maxOutputTokens", "max_output_tokens"],
+  temperature: "temperature",
+  topP: ["topP", "top_p"],
+  topK: ["topK", "top_k"],
+  stop: ["stopSequences", "stop_sequences"],
+  n: ["candidateCount", "candidate_count"],
+  seed: "seed",
+  frequencyPenalty: ["frequencyPenalty", "frequency_penalty"],
+  presencePenalty: ["presencePenalty", "presence_penalty"],
+};
+
 /**
  * Reads a Gemini request body (the model and streaming come from the path):
  * `generationConfig`'s maxOutputTokens, temperature, topP, topK,
@@ -125,24 +139,7 @@ export function readGeminiRequest(
     const config = value.generationConfig ?? value.generation_config;
     if (isObject(config)) {
       const c = config;
-      const maxTokens = integer(c.maxOutputTokens ?? c.max_output_tokens);
-      if (maxTokens !== undefined) info.maxTokens = maxTokens;
-      const temperature = finiteNumber(c.temperature);
-      if (temperature !== undefined) info.temperature = temperature;
-      const topP = finiteNumber(c.topP ?? c.top_p);
-      if (topP !== undefined) info.topP = topP;
-      const topK = integer(c.topK ?? c.top_k);
-      if (topK !== undefined) info.topK = topK;
-      const stop = stringArray(c.stopSequences ?? c.stop_sequences);
-      if (stop !== undefined) info.stop = stop;
-      const n = integer(c.candidateCount ?? c.candidate_count);
-      if (n !== undefined) info.n = n;
-      const seed = integer(c.seed);
-      if (seed !== undefined) info.seed = seed;
-      const fp = finiteNumber(c.frequencyPenalty ?? c.frequency_penalty);
-      if (fp !== undefined) info.frequencyPenalty = fp;
-      const pp = finiteNumber(c.presencePenalty ?? c.presence_penalty);
-      if (pp !== undefined) info.presencePenalty = pp;
+      readSampling(c, GENERATION_CONFIG_SAMPLING, info);
       const thinking = c.thinkingConfig ?? c.thinking_config;
       const level = isObject(thinking)
         ? thinking.thinkingLevel ?? thinking.thinking_level

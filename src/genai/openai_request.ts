@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { finiteNumber, integer, isObject, parseJsonObject } from "./json.ts";
+import {
+  finiteNumber,
+  integer,
+  isObject,
+  type JsonObject,
+  parseJsonObject,
+  stringArray,
+} from "./json.ts";
 
 /**
  * The operation, as `gen_ai.operation.name`.
@@ -163,6 +170,80 @@ export interface GenAIRequestInfo {
   content?: () => { input?: unknown[]; system?: unknown[] };
 }
 
+/** The sampling settings every wire API has, each under its own field name. */
+type SamplingKey =
+  | "maxTokens"
+  | "temperature"
+  | "topP"
+  | "topK"
+  | "n"
+  | "seed"
+  | "stop"
+  | "frequencyPenalty"
+  | "presencePenalty";
+
+/**
+ * Where one wire API keeps each sampling setting: a field name, or names
+ * tried in order (the first that reads as a value wins).
+ */
+export type SamplingFields = Readonly<
+  Partial<Record<SamplingKey, string | readonly string[]>>
+>;
+
+// Each setting's type is the conventions' (top_k, n, seed, max tokens: int).
+const SAMPLING_READERS: Readonly<
+  Record<SamplingKey, (v: unknown) => number | string[] | undefined>
+> = {
+  maxTokens: integer,
+  temperature: finiteNumber,
+  topP: finiteNumber,
+  topK: integer,
+  n: integer,
+  seed: integer,
+  stop: stringArray,
+  frequencyPenalty: finiteNumber,
+  presencePenalty: finiteNumber,
+};
+
+/**
+ * Reads the sampling settings named by `fields` from `src` into `info`: the
+ * one mechanism every wire API's request reader uses, so a setting is read
+ * (and typed) the same way whatever API carries it.
+ */
+export function readSampling(
+  src: JsonObject,
+  fields: SamplingFields,
+  info: GenAIRequestInfo,
+): void {
+  for (const key in fields) {
+    const names = fields[key as SamplingKey]!;
+    const read = SAMPLING_READERS[key as SamplingKey];
+    let value: number | string[] | undefined;
+    if (typeof names === "string") value = read(src[names]);
+    else {
+      for (const name of names) {
+        value = read(src[name]);
+        if (value !== undefined) break;
+      }
+    }
+    if (value !== undefined) {
+      (info as Record<SamplingKey, unknown>)[key as SamplingKey] = value;
+    }
+  }
+}
+
+// Chat Completions and Completions (`stop` may also be one string: below).
+const OPENAI_SAMPLING: SamplingFields = {
+  maxTokens: ["max_completion_tokens", "max_tokens"],
+  temperature: "temperature",
+  topP: "top_p",
+  topK: "top_k",
+  n: "n",
+  seed: "seed",
+  frequencyPenalty: "frequency_penalty",
+  presencePenalty: "presence_penalty",
+};
+
 function stopSequences(value: unknown): string[] | undefined {
   if (typeof value === "string") return [value];
   if (!Array.isArray(value)) return undefined;
@@ -187,15 +268,7 @@ export function parseRequestJson(
   try {
     const model = value.model;
     if (typeof model === "string" && model.length > 0) info.model = model;
-    const maxTokens = integer(value.max_completion_tokens) ??
-      integer(value.max_tokens);
-    if (maxTokens !== undefined) info.maxTokens = maxTokens;
-    const temperature = finiteNumber(value.temperature);
-    if (temperature !== undefined) info.temperature = temperature;
-    const topP = finiteNumber(value.top_p);
-    if (topP !== undefined) info.topP = topP;
-    const n = integer(value.n);
-    if (n !== undefined) info.n = n;
+    readSampling(value, OPENAI_SAMPLING, info);
     if (typeof value.stream === "boolean") info.stream = value.stream;
     const streamOptions = value.stream_options;
     if (
@@ -204,18 +277,8 @@ export function parseRequestJson(
     ) {
       info.includeUsage = streamOptions.include_usage;
     }
-    const seed = integer(value.seed);
-    if (seed !== undefined) info.seed = seed;
     const stop = stopSequences(value.stop);
     if (stop !== undefined) info.stop = stop;
-    const frequencyPenalty = finiteNumber(value.frequency_penalty);
-    if (frequencyPenalty !== undefined) {
-      info.frequencyPenalty = frequencyPenalty;
-    }
-    const presencePenalty = finiteNumber(value.presence_penalty);
-    if (presencePenalty !== undefined) info.presencePenalty = presencePenalty;
-    const topK = integer(value.top_k);
-    if (topK !== undefined) info.topK = topK;
     const effort = value.reasoning_effort;
     if (typeof effort === "string" && effort) info.reasoningLevel = effort;
     // `gen_ai.output.type`: what `response_format` asks for.

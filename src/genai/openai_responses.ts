@@ -15,14 +15,12 @@
  *
  * @module
  */
+import { isObject, type JsonObject, tokenCount } from "./json.ts";
 import {
-  finiteNumber,
-  integer,
-  isObject,
-  type JsonObject,
-  tokenCount,
-} from "./json.ts";
-import type { GenAIRequestInfo } from "./openai_request.ts";
+  type GenAIRequestInfo,
+  readSampling,
+  type SamplingFields,
+} from "./openai_request.ts";
 import type { GenAIResponseInfo, UsageInfo } from "./openai_response.ts";
 import {
   appendPart,
@@ -101,6 +99,12 @@ function requestContent(
   return out;
 }
 
+const RESPONSES_SAMPLING: SamplingFields = {
+  maxTokens: "max_output_tokens",
+  temperature: "temperature",
+  topP: "top_p",
+};
+
 /**
  * Reads a Responses request body: model, `max_output_tokens`, temperature,
  * top_p, stream, the output format (`text.format`), and (for capture)
@@ -113,12 +117,7 @@ export function readResponsesRequest(value: unknown): GenAIRequestInfo {
     if (typeof value.model === "string" && value.model) {
       info.model = value.model;
     }
-    const maxTokens = integer(value.max_output_tokens);
-    if (maxTokens !== undefined) info.maxTokens = maxTokens;
-    const temperature = finiteNumber(value.temperature);
-    if (temperature !== undefined) info.temperature = temperature;
-    const topP = finiteNumber(value.top_p);
-    if (topP !== undefined) info.topP = topP;
+    readSampling(value, RESPONSES_SAMPLING, info);
     if (typeof value.stream === "boolean") info.stream = value.stream;
     const reasoning = value.reasoning;
     const effort = isObject(reasoning) ? reasoning.effort : undefined;
