@@ -54,7 +54,13 @@ import {
   type Outcome,
   reportMeasurement,
 } from "./report_measurement.ts";
-import { endSpan, type Follower, followResponse } from "./response.ts";
+import {
+  cancelledBy,
+  endSpan,
+  type Follower,
+  followResponse,
+  markCancelledBeforeAnswer,
+} from "./response.ts";
 import {
   allowed,
   injectTraceHeaders,
@@ -273,7 +279,7 @@ export async function tracedFetch(
   try {
     res = await doFetch(input, { ...init, headers, signal });
   } catch (err) {
-    return call.failed(err);
+    return call.failed(err, signal);
   }
   return call.answered(res);
 }
@@ -400,10 +406,19 @@ class UpstreamCall implements Follower {
     }
   }
 
-  /** The call failed (network error, abort, timeout): end the span, re-throw. */
-  failed(err: unknown): never {
-    recordError(this.span, err);
-    this.errorType = err instanceof Error ? err.name || "Error" : "_OTHER";
+  /**
+   * The call failed (network error, abort, timeout): end the span, re-throw.
+   * The caller's abort (its signal, or the served client gone) before the
+   * answer is a cancel, not an error; a timeout stays an error.
+   */
+  failed(err: unknown, signal?: AbortSignal): never {
+    if (cancelledBy(signal)) {
+      markCancelledBeforeAnswer(this.span, this.operation !== undefined);
+      this.errorType = undefined;
+    } else {
+      recordError(this.span, err);
+      this.errorType = err instanceof Error ? err.name || "Error" : "_OTHER";
+    }
     endSpan(this, nowHrTime(), undefined);
     throw err;
   }

@@ -10,7 +10,7 @@
  */
 import type { HrTime, Span } from "@opentelemetry/api";
 import type { Attributes } from "../core/types.ts";
-import type { SemconvMode } from "../core/attributes.ts";
+import { type SemconvMode, SpanAttributes as A } from "../core/attributes.ts";
 import { recordError } from "../core/errors.ts";
 import {
   ERROR_TYPE,
@@ -164,6 +164,27 @@ function markFailed(span: Span, failure: Failure): void {
     return;
   }
   span.setAttribute(LLMTRACE_RESPONSE_CANCELLED, true);
+}
+
+/**
+ * Whether `signal` was aborted by its owner (the caller's AbortController, a
+ * client gone), not by a timeout: the one test of "cancelled before the
+ * answer" that `traceHandler` and `tracedFetch` share with the body's cancel.
+ */
+export function cancelledBy(signal: AbortSignal | undefined): boolean {
+  if (!signal?.aborted) return false;
+  const reason = signal.reason as { name?: unknown } | undefined;
+  return reason?.name !== "TimeoutError";
+}
+
+/**
+ * Marks a span whose request was cancelled before any answer came: as for a
+ * cancelled body, no error status and no `error.type`; a GenAI call expected
+ * a finish reason and got none, which the conventions record as `error`.
+ */
+export function markCancelledBeforeAnswer(span: Span, genai: boolean): void {
+  span.setAttribute(LLMTRACE_RESPONSE_CANCELLED, true);
+  if (genai) span.setAttribute(A.GEN_AI_RESPONSE_FINISH_REASONS, ["error"]);
 }
 
 /** `error.type` of a failed body, for the measurement (a cancel has none). */

@@ -30,7 +30,13 @@ import {
   wasForwarded,
 } from "./report_measurement.ts";
 import { capturedRequestInfo } from "./request_capture.ts";
-import { endSpan, type Follower, followResponse } from "./response.ts";
+import {
+  cancelledBy,
+  endSpan,
+  type Follower,
+  followResponse,
+  markCancelledBeforeAnswer,
+} from "./response.ts";
 import {
   compileServerOptions,
   type ServerPlan,
@@ -329,8 +335,16 @@ class ServedRequest implements Follower {
   failed(err: unknown): never {
     try {
       this.readRequest();
-      recordError(this.span, err);
-      this.statusError = err instanceof Error ? err.name || "Error" : "_OTHER";
+      // The handler gave up because its client went away (a router's
+      // upstream call aborted with it): the client's cancel, not an error.
+      if (cancelledBy(runtime().clientGoneSignal(this.req))) {
+        markCancelledBeforeAnswer(this.span, this.operation !== undefined);
+      } else {
+        recordError(this.span, err);
+        this.statusError = err instanceof Error
+          ? err.name || "Error"
+          : "_OTHER";
+      }
       endSpan(this, nowHrTime(), undefined);
     } catch {
       // never mask the handler's own error
