@@ -27,10 +27,8 @@ import {
   RESPONSES_TEXT,
   wireUpstream,
 } from "../support/wire_apis.ts";
+import { CLIENT, SERVER, UNSET } from "./client_support.ts";
 
-const SERVER = 2;
-const CLIENT = 3;
-const UNSET = 0;
 const FIRST_CONTENT_DELAY_MS = 60;
 
 let t: Tracing;

@@ -21,11 +21,7 @@ import {
   sseText,
   type WireEvent,
 } from "../support/wire_apis.ts";
-
-const SERVER = 2;
-const CLIENT = 3;
-const UNSET = 0;
-const ERROR = 2;
+import { CLIENT, ERROR, SERVER, UNSET } from "./client_support.ts";
 
 let t: Tracing;
 useTracing("wire-streams-test", (ready) => (t = ready), {
